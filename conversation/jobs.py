@@ -1,0 +1,125 @@
+"""RQ jobs. They take ids, never objects, and find their connections in the runtime."""
+
+from __future__ import annotations
+
+import logging
+
+from rq import Retry
+from sqlalchemy import select, update
+
+from conversation.ordering import PatientLock
+from conversation.rasa_client import converse
+from medfollow import runtime
+from medfollow.runtime import URGENT_QUEUE, Runtime
+from messaging.outbound import SendFailed, deliver, pending_for, queue_text
+from store.models import Message, Patient, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def retry_policy(rt: Runtime) -> Retry:
+    intervals = list(rt.settings.retry_intervals)
+    return Retry(max=len(intervals), interval=intervals)
+
+
+def enqueue_patient(rt: Runtime, patient_id: int) -> None:
+    rt.queue().enqueue(process_patient, patient_id, retry=retry_policy(rt))
+
+
+def enqueue_send(rt: Runtime, message_id: int, queue: str = URGENT_QUEUE) -> None:
+    rt.queue(queue).enqueue(send_message, message_id, retry=retry_policy(rt))
+
+
+def send_message(message_id: int) -> str:
+    """Send one stored outbound message (retried on transient errors)."""
+    return deliver(runtime.current(), message_id)
+
+
+def process_patient(patient_id: int) -> int:
+    """Run a patient's waiting messages through the dialogue, oldest first; return how many.
+
+    Never waits for the patient's lock: if another worker holds it, that worker will
+    see the dirty mark and pick these messages up. A failure (Rasa, database) stops
+    the drain so that later messages do not overtake the failed one; RQ retries.
+    """
+    rt = runtime.current()
+    lock = PatientLock(rt.redis, patient_id)
+    if not lock.acquire():
+        return 0
+    handled = 0
+    try:
+        while lock.take_dirty():
+            for message_id in _waiting(rt, patient_id):
+                _turn(rt, message_id)
+                handled += 1
+                lock.extend()
+            _flush(rt, patient_id)
+    finally:
+        lock.release()
+    if lock.is_dirty():
+        enqueue_patient(rt, patient_id)
+    return handled
+
+
+def _waiting(rt: Runtime, patient_id: int) -> list[int]:
+    with rt.sessions() as session:
+        return list(
+            session.scalars(
+                select(Message.id)
+                .where(
+                    Message.patient_id == patient_id,
+                    Message.direction == "inbound",
+                    Message.status == "received",
+                )
+                .order_by(Message.id)
+            )
+        )
+
+
+def _turn(rt: Runtime, message_id: int) -> None:
+    """One dialogue turn: Rasa's replies are stored with the message marked processed."""
+    with rt.sessions() as session:
+        msg = session.get_one(Message, message_id)
+        patient = session.get_one(Patient, msg.patient_id)
+        sender, text, opted_out = patient.pseudonym, msg.body, patient.opted_out
+    replies = (
+        []
+        if opted_out
+        else converse(
+            rt.settings.rasa_url, sender, text, {"message_id": message_id}, rt.settings.rasa_timeout
+        )
+    )
+    with rt.sessions.begin() as session:
+        done = session.execute(
+            update(Message)
+            .where(Message.id == message_id, Message.status == "received")
+            .values(
+                status="processed",
+                handled_by="opted_out" if opted_out else "rasa",
+                processed_at=utcnow(),
+            )
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            return
+        for reply in replies:
+            queue_text(
+                session,
+                body=reply,
+                kind="reply",
+                patient_id=msg.patient_id,
+                in_reply_to_id=message_id,
+            )
+    _flush(rt, msg.patient_id or 0)
+
+
+def _flush(rt: Runtime, patient_id: int) -> None:
+    """Send the patient's pending texts in order; a transient failure goes to a retried job."""
+    with rt.sessions() as session:
+        ids = pending_for(session, patient_id)
+    for message_id in ids:
+        try:
+            deliver(rt, message_id)
+        except SendFailed:
+            log.warning("send of message %s failed; retrying in a job", message_id)
+            enqueue_send(rt, message_id)
+            return

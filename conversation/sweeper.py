@@ -1,0 +1,98 @@
+"""The sweeper: finds work the queue lost (Redis down, retries exhausted) and re-enqueues it.
+
+Runs in the scheduler process, one leader at a time (a Redis key with a TTL).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from conversation.jobs import enqueue_patient, enqueue_send
+from medfollow.runtime import Runtime
+from store.models import Message, utcnow
+
+log = logging.getLogger(__name__)
+LEADER_KEY = "medfollow:scheduler:leader"
+HEARTBEAT_KEY = "medfollow:scheduler:heartbeat"
+LEADER_TTL = 30
+# A send claimed this long ago with no outcome: the worker died mid-send. Twilio sends are
+# not idempotent, so it is marked failed (visible) rather than sent again blindly.
+STALE_CLAIM = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    patients: int
+    sends: int
+    stale: int
+
+
+def sweep(rt: Runtime) -> Sweep:
+    """Re-enqueue inbound messages and sends that have waited too long."""
+    cutoff = utcnow() - timedelta(seconds=rt.settings.sweep_after_seconds)
+    with rt.sessions.begin() as session:
+        patients: set[int | None] = set(
+            session.scalars(
+                select(Message.patient_id).where(
+                    Message.direction == "inbound",
+                    Message.status == "received",
+                    Message.patient_id.is_not(None),
+                    Message.created_at < cutoff,
+                )
+            )
+        )
+        sends = list(
+            session.scalars(
+                select(Message.id).where(
+                    Message.direction == "outbound",
+                    Message.status == "pending",
+                    Message.updated_at < cutoff,
+                )
+            )
+        )
+        stale = session.execute(
+            update(Message)
+            .where(Message.status == "claimed", Message.updated_at < utcnow() - STALE_CLAIM)
+            .values(status="failed", error_message="send outcome unknown: worker stopped mid-send")
+        ).rowcount  # type: ignore[attr-defined]
+    # At most one sweeper enqueue per item per window, so a long outage does not pile up jobs.
+    window = max(rt.settings.sweep_after_seconds, 1)
+    due = [p for p in patients if p is not None and _first(rt, f"patient:{p}", window)]
+    sends = [m for m in sends if _first(rt, f"send:{m}", window)]
+    for patient_id in due:
+        enqueue_patient(rt, patient_id)
+    for message_id in sends:
+        enqueue_send(rt, message_id)
+    return Sweep(len(due), len(sends), int(stale))
+
+
+def _first(rt: Runtime, what: str, window: int) -> bool:
+    return bool(rt.redis.set(f"medfollow:swept:{what}", 1, nx=True, ex=window))
+
+
+def run(rt: Runtime, interval: float = 5.0, stop_after: float | None = None) -> None:
+    """Loop forever (or for stop_after seconds): lead if no one else does, then sweep."""
+    me = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    started = time.monotonic()
+    while stop_after is None or time.monotonic() - started < stop_after:
+        try:
+            rt.redis.set(HEARTBEAT_KEY, int(time.time()), ex=120)
+            leader = rt.redis.set(LEADER_KEY, me, nx=True, ex=LEADER_TTL) or (
+                rt.redis.get(LEADER_KEY) == me.encode() and rt.redis.expire(LEADER_KEY, LEADER_TTL)
+            )
+            if leader:
+                found = sweep(rt)
+                if found.patients or found.sends or found.stale:
+                    log.info("sweep: %s", found)
+        except (RedisError, SQLAlchemyError) as exc:
+            log.warning("sweep skipped: %s unavailable", type(exc).__name__)
+        time.sleep(interval)

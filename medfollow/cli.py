@@ -1,0 +1,231 @@
+"""The admin CLI: `medfollow ...`. Errors are one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+
+from medfollow.runtime import QUEUES, Runtime
+from medfollow.settings import Settings, SettingsError
+from messaging.phones import InvalidPhone, to_e164
+from store.enrolment import DEMO_PATIENT_PHONE, EnrolmentError, enrol, ensure_clinic, parse_med
+from store.patients import by_phone
+from store.records import patient_record
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def clear_errors(func: F) -> F:
+    """Turn expected failures into one line on stderr and exit code 1."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (SettingsError, InvalidPhone, EnrolmentError, LookupError) as exc:
+            raise click.ClickException(str(exc).strip("'\"")) from None
+        except OperationalError:
+            raise click.ClickException(
+                "the database is not reachable or not set up (run: medfollow db upgrade)"
+            ) from None
+        except RedisError:
+            raise click.ClickException("Redis is not reachable (check REDIS_URL)") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _runtime() -> Runtime:
+    return Runtime(Settings.from_env())
+
+
+@click.group()
+def main() -> None:
+    """medfollow: SMS follow-up for psychiatric medication management."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@clear_errors
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version."""
+    from store.migrate import upgrade
+
+    settings = Settings.from_env()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url.reveal())
+    click.echo("database is at the latest schema")
+
+
+@main.group()
+def patients() -> None:
+    """Enrol patients."""
+
+
+@patients.command("add")
+@click.option("--phone", required=True, help="Mobile number, E.164 (+15551234567).")
+@click.option("--name", required=True, help="The patient's name.")
+@click.option("--tz", required=True, help="IANA time zone, e.g. America/New_York.")
+@click.option("--med", "meds", multiple=True, help="NAME:DOSE@HH:MM[,HH:MM] (repeatable).")
+@click.option("--consent", default=None, help="Version of the consent the patient agreed to.")
+@clear_errors
+def patients_add(
+    phone: str, name: str, tz: str, meds: tuple[str, ...], consent: str | None
+) -> None:
+    """Enrol a patient with their regimen."""
+    rt = _runtime()
+    e164 = to_e164(phone, rt.settings.default_region)
+    specs = [parse_med(m) for m in meds]
+    with rt.sessions.begin() as session:
+        s = rt.settings
+        clinic = ensure_clinic(session, s.clinic_name, s.clinic_phone, s.clinic_hours)
+        patient = enrol(session, clinic, phone=e164, name=name, tz=tz, meds=specs, consent=consent)
+        click.echo(f"enrolled patient {patient.id}")
+
+
+@main.group()
+def patient() -> None:
+    """Look at one patient."""
+
+
+@patient.command("show")
+@click.option("--phone", required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@clear_errors
+def patient_show(phone: str, as_json: bool) -> None:
+    """A patient's profile, regimen, last 50 messages, dose events and alerts."""
+    rt = _runtime()
+    e164 = to_e164(phone, rt.settings.default_region)
+    with rt.sessions() as session:
+        found = by_phone(session, e164)
+        if found is None:
+            raise LookupError("no patient with that phone number")
+        record = patient_record(session, found)
+    if as_json:
+        click.echo(json.dumps(record))
+        return
+    p = record["patient"]
+    click.echo(f"{p['name']} ({p['timezone']}), opted out: {p['opted_out']}")
+    for r in record["regimen"]:
+        click.echo(f"  {r['medication']} {r['dose']} at {', '.join(r['times'])}")
+    for m in record["messages"]:
+        arrow = "<-" if m["direction"] == "inbound" else "->"
+        click.echo(f"  {m['created_at']} {arrow} [{m['status']}] {m['body']}")
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+@clear_errors
+def demo_seed() -> None:
+    """Create the demo clinic and demo patient (safe to run again)."""
+    rt = _runtime()
+    s = rt.settings
+    with rt.sessions.begin() as session:
+        clinic = ensure_clinic(session, s.clinic_name, s.clinic_phone, s.clinic_hours)
+        if by_phone(session, DEMO_PATIENT_PHONE) is None:
+            enrol(
+                session,
+                clinic,
+                phone=DEMO_PATIENT_PHONE,
+                name="Alex Demo",
+                tz="America/New_York",
+                meds=[parse_med("sertraline:50mg@09:00")],
+                consent="demo-1",
+            )
+    click.echo(f"demo patient: {DEMO_PATIENT_PHONE}")
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@clear_errors
+def worker(burst: bool) -> None:
+    """Run an RQ worker on the urgent and default queues."""
+    from rq import Worker
+
+    from medfollow import runtime
+    from medfollow.logs import configure_logging
+
+    rt = _runtime()
+    configure_logging(rt.settings.log_level)
+    runtime.install(rt)
+    Worker([rt.queue(q) for q in QUEUES], connection=rt.redis).work(
+        with_scheduler=True, burst=burst, logging_level=rt.settings.log_level
+    )
+
+
+@main.command()
+@clear_errors
+def scheduler() -> None:
+    """Run the scheduler loop (sweeps lost work; one leader at a time)."""
+    from conversation import sweeper
+    from medfollow.logs import configure_logging
+
+    rt = _runtime()
+    configure_logging(rt.settings.log_level)
+    sweeper.run(rt)
+
+
+@main.command()
+@click.option("--rasa-venv", type=click.Path(path_type=Path), required=True)
+@click.option("--model", type=click.Path(path_type=Path), required=True)
+@click.option("--workers", default=2, show_default=True)
+@clear_errors
+def run(rasa_venv: Path, model: Path, workers: int) -> None:
+    """Start the whole stack and keep it running until Ctrl-C."""
+    from medfollow.stack import Stack
+
+    settings = Settings.from_env()
+    prism = settings.sms_transport == "twilio" and "127.0.0.1" in settings.twilio_api_base
+    stack = Stack(settings, {}, rasa_venv, model, workers=workers, with_prism=prism)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo(
+        "==> starting: rasa, actions, web, workers, scheduler" + (", prism" if prism else "")
+    )
+    stack.start()
+    try:
+        stack.wait_ready(timeout=300, progress=True)
+        _banner(settings)
+        while True:
+            time.sleep(2)
+            for name in stack.restart_dead():
+                click.echo(f"!! {name} exited; started it again (see var/logs/{name}.log)")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        click.echo("==> stopping every process")
+        stack.stop()
+
+
+def _banner(s: Settings) -> None:
+    click.echo(
+        "\n"
+        f"  medfollow is ready.\n"
+        f"  Phone simulator:  http://{s.host}:{s.port}/simulator\n"
+        f"  Health:           http://{s.host}:{s.port}/healthz\n"
+        f"  Demo patient:     {DEMO_PATIENT_PHONE} (type as this number in the simulator)\n"
+        f"  Twilio webhook:   {s.public_base_url}/twilio/sms "
+        f"(auth token from TWILIO_AUTH_TOKEN; demo value when unset)\n"
+        f"  SMS transport:    {s.sms_transport}\n"
+        "  Press Ctrl-C to stop everything.\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

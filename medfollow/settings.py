@@ -1,0 +1,165 @@
+"""One typed Settings object, read once from the environment (strictly)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEMO_AUTH_TOKEN = "demo-auth-token-not-secret-0000000"
+DEMO_ACCOUNT_SID = "AC00000000000000000000000000000000"
+DEMO_FROM_NUMBER = "+15005550006"
+TRANSPORTS = ("simulator", "twilio")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+class Secret:
+    """A string that never shows itself in repr, str or logs."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def env_str(env: Mapping[str, str], name: str, default: str) -> str:
+    return env.get(name, "") or default
+
+
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    if raw not in ("true", "false"):
+        raise SettingsError(f"{name} must be 'true' or 'false', got {raw!r}")
+    return raw == "true"
+
+
+def env_secret(env: Mapping[str, str], name: str, default: str) -> Secret:
+    """Read NAME_FILE (a file holding the secret) first, then NAME, then the default."""
+    path = env.get(f"{name}_FILE", "")
+    if path:
+        try:
+            return Secret(Path(path).read_text().strip())
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE cannot be read: {exc.strerror}") from None
+    return Secret(env.get(name, "") or default)
+
+
+def env_intervals(env: Mapping[str, str], name: str, default: str) -> tuple[int, ...]:
+    raw = env_str(env, name, default)
+    try:
+        values = tuple(int(x) for x in raw.split(","))
+    except ValueError:
+        raise SettingsError(f"{name} must be comma-separated seconds, got {raw!r}") from None
+    if not values or min(values) < 0:
+        raise SettingsError(f"{name} must be comma-separated seconds, got {raw!r}")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the stack. Tests build it directly or from a dict."""
+
+    var_dir: Path = Path("var")
+    database_url: Secret = field(default_factory=lambda: Secret("sqlite:///var/medfollow.db"))
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    trust_proxy_headers: bool = False
+    sms_transport: str = "simulator"
+    twilio_account_sid: str = DEMO_ACCOUNT_SID
+    twilio_auth_token: Secret = field(default_factory=lambda: Secret(DEMO_AUTH_TOKEN))
+    twilio_from_number: str = DEMO_FROM_NUMBER
+    twilio_api_base: str = ""
+    prism_port: int = 4010
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: Secret = field(default_factory=lambda: Secret("demo-rasa-token"))
+    rasa_timeout: float = 10.0
+    action_server_port: int = 5055
+    simulator_enabled: bool = True
+    clinic_name: str = "Medfollow Demo Clinic"
+    clinic_phone: str = "+15555550100"
+    clinic_hours: str = "Mon-Fri 9am-5pm"
+    default_region: str = "US"
+    retry_intervals: tuple[int, ...] = (2, 5, 15, 30, 60, 120)
+    sweep_after_seconds: int = 30
+    log_level: str = "INFO"
+
+    @property
+    def rasa_enabled(self) -> bool:
+        return bool(self.rasa_url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        e = os.environ if env is None else env
+        var_dir = Path(env_str(e, "MEDFOLLOW_VAR", "var"))
+        port = env_int(e, "MEDFOLLOW_PORT", 8000)
+        transport = env_str(e, "SMS_TRANSPORT", "simulator")
+        if transport not in TRANSPORTS:
+            raise SettingsError(f"SMS_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
+        prism_port = env_int(e, "PRISM_PORT", 4010)
+        return cls(
+            var_dir=var_dir,
+            database_url=env_secret(e, "DATABASE_URL", f"sqlite:///{var_dir}/medfollow.db"),
+            redis_url=env_str(e, "REDIS_URL", "redis://127.0.0.1:6379/0"),
+            host=env_str(e, "MEDFOLLOW_HOST", "127.0.0.1"),
+            port=port,
+            public_base_url=env_str(e, "PUBLIC_BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+            trust_proxy_headers=env_bool(e, "TRUST_PROXY_HEADERS", False),
+            sms_transport=transport,
+            twilio_account_sid=env_str(e, "TWILIO_ACCOUNT_SID", DEMO_ACCOUNT_SID),
+            twilio_auth_token=env_secret(e, "TWILIO_AUTH_TOKEN", DEMO_AUTH_TOKEN),
+            twilio_from_number=env_str(e, "TWILIO_FROM_NUMBER", DEMO_FROM_NUMBER),
+            twilio_api_base=env_str(e, "TWILIO_API_BASE", "").rstrip("/"),
+            prism_port=prism_port,
+            rasa_url=env_str(e, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            rasa_token=env_secret(e, "RASA_TOKEN", "demo-rasa-token"),
+            rasa_timeout=env_float(e, "RASA_TIMEOUT", 10.0),
+            action_server_port=env_int(e, "ACTION_SERVER_PORT", 5055),
+            simulator_enabled=env_bool(e, "SIMULATOR_ENABLED", True),
+            clinic_name=env_str(e, "CLINIC_NAME", "Medfollow Demo Clinic"),
+            clinic_phone=env_str(e, "CLINIC_PHONE", "+15555550100"),
+            clinic_hours=env_str(e, "CLINIC_HOURS", "Mon-Fri 9am-5pm"),
+            default_region=env_str(e, "DEFAULT_REGION", "US"),
+            retry_intervals=env_intervals(e, "RETRY_INTERVALS", "2,5,15,30,60,120"),
+            sweep_after_seconds=env_int(e, "SWEEP_AFTER_SECONDS", 30),
+            log_level=env_str(e, "LOG_LEVEL", "INFO"),
+        )

@@ -1,0 +1,82 @@
+"""Outbound SMS transports behind one interface: the Twilio API, or the phone simulator."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from medfollow.settings import Settings
+
+# Twilio error codes that will not succeed on retry (the number or recipient is the problem).
+PERMANENT_CODES = frozenset({21211, 21214, 21408, 21606, 21610, 21612, 21614, 21617, 30004, 30006})
+OPTED_OUT_CODE = 21610
+
+
+@dataclass(frozen=True)
+class SendResult:
+    sid: str
+    status: str
+
+
+class SendError(Exception):
+    """A send failed. Permanent errors are not retried."""
+
+    def __init__(self, message: str, *, code: int | None = None, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.permanent = permanent
+
+
+class Transport(Protocol):
+    def send(self, to: str, body: str, status_callback: str | None) -> SendResult: ...
+
+
+class SimulatorTransport:
+    """Delivers nothing: the phone simulator page reads the stored messages."""
+
+    def send(self, to: str, body: str, status_callback: str | None) -> SendResult:
+        return SendResult(sid="SM" + uuid.uuid4().hex, status="delivered")
+
+
+class TwilioTransport:
+    """The official client; `api_base` points it at the Prism mock in tests and the demo."""
+
+    def __init__(self, settings: Settings) -> None:
+        from twilio.http.http_client import TwilioHttpClient
+        from twilio.rest import Client
+
+        self._from = settings.twilio_from_number
+        self._client = Client(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.reveal(),
+            http_client=TwilioHttpClient(timeout=10),
+        )
+        if settings.twilio_api_base:
+            self._client.api.base_url = settings.twilio_api_base
+
+    def send(self, to: str, body: str, status_callback: str | None) -> SendResult:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        kwargs: dict[str, str] = {"to": to, "from_": self._from, "body": body}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            msg = self._client.messages.create(**kwargs)
+        except TwilioRestException as exc:
+            code = int(exc.code) if isinstance(exc.code, int) else None
+            permanent = code in PERMANENT_CODES or (400 <= exc.status < 500 and exc.status != 429)
+            raise SendError(
+                f"Twilio rejected the send (HTTP {exc.status}, code {code})",
+                code=code,
+                permanent=permanent,
+            ) from None
+        except (TwilioException, OSError) as exc:
+            raise SendError(f"Twilio unreachable: {type(exc).__name__}") from None
+        return SendResult(sid=str(msg.sid), status=str(msg.status or "queued"))
+
+
+def make_transport(settings: Settings) -> Transport:
+    if settings.sms_transport == "twilio":
+        return TwilioTransport(settings)
+    return SimulatorTransport()

@@ -1,0 +1,42 @@
+"""Engines and sessions. Built on demand, one per URL, never at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from medfollow.settings import Secret
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Several processes (web, workers, action server) share one SQLite file:
+    # WAL lets readers and one writer work together; busy_timeout waits for a lock.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str | Secret) -> Engine:
+    raw = url.reveal() if isinstance(url, Secret) else url
+    if raw.startswith("postgresql://"):
+        raw = "postgresql+psycopg://" + raw.removeprefix("postgresql://")
+    if raw.startswith("sqlite"):
+        engine = create_engine(raw, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(raw, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+@lru_cache(maxsize=8)
+def _factory(raw_url: str) -> sessionmaker[Session]:
+    return sessionmaker(make_engine(raw_url), expire_on_commit=False)
+
+
+def session_factory(url: str | Secret) -> sessionmaker[Session]:
+    """The sessionmaker for this database URL (one engine per URL per process)."""
+    return _factory(url.reveal() if isinstance(url, Secret) else url)

@@ -1,0 +1,162 @@
+"""SQLAlchemy 2.0 typed models: the tables of the data foundation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_pseudonym() -> str:
+    return uuid.uuid4().hex
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Clinic(Base):
+    __tablename__ = "clinic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20))
+    hours: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    # The pseudonymous id Rasa sees as the conversation's sender: never the phone.
+    pseudonym: Mapped[str] = mapped_column(String(32), unique=True, default=new_pseudonym)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    # "generic" texts name no medicine; "named" only when the patient agreed to it.
+    sms_detail_level: Mapped[str] = mapped_column(String(16), default="generic")
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    regimen: Mapped[list[Regimen]] = relationship(
+        back_populates="patient", order_by="Regimen.id", cascade="all, delete-orphan"
+    )
+
+
+class Medication(Base):
+    """The catalogue: one row per generic medicine."""
+
+    __tablename__ = "medication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Regimen(Base):
+    """One medicine of a patient's plan: dose and local times of day ("08:00,20:00")."""
+
+    __tablename__ = "regimen"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    medication_id: Mapped[int] = mapped_column(ForeignKey("medication.id"))
+    dose: Mapped[str] = mapped_column(String(50))
+    times: Mapped[str] = mapped_column(String(200))
+    days: Mapped[str] = mapped_column(String(50), default="daily")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    patient: Mapped[Patient] = relationship(back_populates="regimen")
+    medication: Mapped[Medication] = relationship(lazy="joined")
+
+
+class Message(Base):
+    """Every SMS in either direction. Inbound rows are stored before Twilio is answered."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_patient_direction_id", "patient_id", "direction", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    direction: Mapped[str] = mapped_column(String(8))  # inbound | outbound
+    # Twilio's MessageSid (inbound) or the sid Twilio gave our send (outbound).
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Only for senders that are not enrolled (a patient's phone is stored once, on patient).
+    external_phone: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32), default="message")
+    status: Mapped[str] = mapped_column(String(16))
+    handled_by: Mapped[str | None] = mapped_column(String(16))
+    safety_flag: Mapped[str | None] = mapped_column(String(64))
+    in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    segments: Mapped[int] = mapped_column(Integer, default=1)
+    encoding: Mapped[str] = mapped_column(String(8), default="GSM-7")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DoseEvent(Base):
+    """A dose the patient confirmed as taken, missed or delayed."""
+
+    __tablename__ = "dose_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    regimen_id: Mapped[int | None] = mapped_column(ForeignKey("regimen.id"))
+    outcome: Mapped[str] = mapped_column(String(16))  # taken | missed | later
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Alert(Base):
+    """A clinician alert raised by the safety screen or the risk rules."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    rules: Mapped[str] = mapped_column(String(200))
+    evidence_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
