@@ -46,6 +46,7 @@ def tracker_store(settings: Settings) -> dict[str, object]:
         "db": (parts.path.lstrip("/") or "medfollow") + "_rasa",
         "username": parts.username or "postgres",
         "password": parts.password or "",
+        "login_db": "postgres",
     }
 
 

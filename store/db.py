@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -32,11 +31,21 @@ def make_engine(url: str | Secret) -> Engine:
     return create_engine(raw, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-@lru_cache(maxsize=8)
-def _factory(raw_url: str) -> sessionmaker[Session]:
-    return sessionmaker(make_engine(raw_url), expire_on_commit=False)
+_factories: dict[str, sessionmaker[Session]] = {}
 
 
 def session_factory(url: str | Secret) -> sessionmaker[Session]:
     """The sessionmaker for this database URL (one engine per URL per process)."""
-    return _factory(url.reveal() if isinstance(url, Secret) else url)
+    raw = url.reveal() if isinstance(url, Secret) else url
+    if raw not in _factories:
+        _factories[raw] = sessionmaker(make_engine(raw), expire_on_commit=False)
+    return _factories[raw]
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests dropping their databases call this)."""
+    for factory in list(_factories.values()):
+        bind = factory.kw.get("bind")
+        if bind is not None:
+            bind.dispose()
+    _factories.clear()
