@@ -1,0 +1,688 @@
+"""Webhook acknowledgement latency: how fast POST /twilio/sms answers Twilio.
+
+Run from the repository root:
+
+    .venv/bin/python -m bench.webhook_ack [--rates 50,200] [--duration 30] \
+        [--out docs/benchmarks.md]
+
+What it does, all on 127.0.0.1:
+
+1. Creates a fresh PostgreSQL database (postgresql://postgres@127.0.0.1:5432, trust auth),
+   runs the migrations and enrols --patients patients (+1555555xxxx numbers).
+2. Starts the real app under gunicorn (2 workers x 4 threads) with SMS_TRANSPORT=simulator
+   and REDIS_URL on Redis database 12 (flushed before and after). No RQ workers run: this
+   measures the acknowledgement only (verify, store, keyword and safety checks, enqueue);
+   the queue just fills and is flushed afterwards.
+3. For each rate: a 2 s warm-up at that rate, then an open-loop constant-rate run of
+   rate x duration requests. Each request is a pre-computed, correctly signed form body
+   with a fresh MessageSid, From cycling over the enrolled patients and an ordinary body.
+   Requests are released on schedule whatever the latency, and latency is measured from
+   the *scheduled* send time, so a slow server cannot slow the generator down and hide
+   its own queueing (no coordinated omission). At most --connections requests are in
+   flight (keep-alive connections, one per sender thread); a request that finds them all
+   busy waits in the generator, and that wait counts in its latency.
+4. Prints a markdown section and writes it to --out between the markers
+   ``<!-- bench:webhook_ack -->`` and ``<!-- /bench:webhook_ack -->``, keeping the rest.
+   Non-200 responses and transport errors are counted and reported, never dropped.
+5. Stops gunicorn, drops the database and flushes Redis database 12, on success, error
+   or Ctrl-C alike.
+
+The load generator runs on the same machine as the server and competes with it for CPU,
+so the figures are an upper bound on the latency the server alone would show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import os
+import queue
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlencode
+
+import psycopg
+from redis import Redis
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from medfollow.settings import Settings
+from store.db import dispose_all, session_factory
+from store.enrolment import enrol, ensure_clinic, parse_med
+from store.migrate import upgrade
+from store.models import Message
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/12"
+HOST = "127.0.0.1"
+PATH = "/twilio/sms"
+BEGIN = "<!-- bench:webhook_ack -->"
+END = "<!-- /bench:webhook_ack -->"
+WORKERS = 2
+THREADS = 4
+WARMUP_SECONDS = 2.0
+REQUEST_TIMEOUT = 10.0  # per socket operation
+DRAIN_SECONDS = 30.0  # after the last scheduled send, wait at most this long for answers
+IDLE_RECONNECT = 1.5  # gunicorn closes idle keep-alive connections after 2 s
+READY_SECONDS = 60.0
+BODIES = ("took it", "yes", "hi", "took my pills", "feeling ok today", "all good thanks")
+STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+Payload = tuple[bytes, str]  # form body, X-Twilio-Signature
+
+
+def log(text: str) -> None:
+    print(f"[webhook_ack] {text}", file=sys.stderr, flush=True)
+
+
+# --- setup: database, patients, server -------------------------------------------------
+
+
+def create_database() -> str:
+    """A fresh PostgreSQL database (same scheme as tests/conftest.py); returns its URL."""
+    name = f"medfollow_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def patient_phone(i: int) -> str:
+    """+1 555 555 2000 onwards: clear of the demo clinic and demo patient numbers."""
+    return f"+1555555{2000 + i:04d}"
+
+
+def seed(url: str, settings: Settings, count: int) -> list[str]:
+    """Migrate and enrol `count` patients; return their phone numbers."""
+    upgrade(url)
+    med = parse_med("sertraline:50mg@09:00")
+    phones = [patient_phone(i) for i in range(count)]
+    with session_factory(url).begin() as session:
+        clinic = ensure_clinic(
+            session, settings.clinic_name, settings.clinic_phone, settings.clinic_hours
+        )
+        for i, phone in enumerate(phones):
+            enrol(
+                session,
+                clinic,
+                phone=phone,
+                name=f"Bench Patient {i}",
+                tz="America/New_York",
+                meds=[med],
+                consent="v1",
+            )
+    return phones
+
+
+def count_inbound(url: str) -> int:
+    with session_factory(url)() as session:
+        n = session.scalar(
+            select(func.count()).select_from(Message).where(Message.direction == "inbound")
+        )
+    return int(n or 0)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def server_env(db_url: str, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "REDIS_URL": REDIS_URL,
+            "PUBLIC_BASE_URL": f"http://{HOST}:{port}",
+            "MEDFOLLOW_PORT": str(port),
+            "SMS_TRANSPORT": "simulator",
+            "LOG_LEVEL": "WARNING",
+            "SIMULATOR_ENABLED": "false",
+        }
+    )
+    return env
+
+
+def start_gunicorn(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    cmd = [
+        str(gunicorn),
+        "webhook.wsgi:app",
+        "-b",
+        f"{HOST}:{port}",
+        "-w",
+        str(WORKERS),
+        "--threads",
+        str(THREADS),
+    ]
+    with log_path.open("wb") as out:
+        # A session of its own: Ctrl-C reaches only this process, which then stops gunicorn.
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Until the app answers HTTP (GET on the POST-only webhook: 405 means it is up)."""
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{tail(log_path)}")
+        conn = http.client.HTTPConnection(HOST, port, timeout=2)
+        try:
+            conn.request("GET", PATH)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status in (200, 405):
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn not answering on port {port}:\n{tail(log_path)}")
+
+
+def stop_gunicorn(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# --- payloads --------------------------------------------------------------------------
+
+
+class PayloadMaker:
+    """Signed form bodies, as Twilio would send them; From cycles over the patients."""
+
+    def __init__(self, settings: Settings, phones: Sequence[str]) -> None:
+        self.url = settings.public_base_url + PATH
+        self.validator = RequestValidator(settings.twilio_auth_token.reveal())
+        self.to = settings.twilio_from_number
+        self.phones = phones
+        self.n = 0
+
+    def make(self, count: int) -> list[Payload]:
+        out: list[Payload] = []
+        for _ in range(count):
+            params = {
+                "MessageSid": "SM" + uuid.uuid4().hex,
+                "AccountSid": "AC" + "0" * 32,
+                "From": self.phones[self.n % len(self.phones)],
+                "To": self.to,
+                "Body": BODIES[self.n % len(BODIES)],
+                "NumMedia": "0",
+            }
+            signature = str(self.validator.compute_signature(self.url, params))
+            out.append((urlencode(params).encode(), signature))
+            self.n += 1
+        return out
+
+
+# --- the open-loop load generator -----------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """One run at one rate: what was scheduled, sent and answered."""
+
+    n: int
+    rate: float
+    start: float = 0.0
+    latency: list[float] = field(default_factory=list)  # seconds, answered requests only
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    sent: int = 0
+    retried: int = 0
+    max_lag: float = 0.0
+    last_done: float = 0.0
+    closed: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    finished: threading.Event = field(default_factory=threading.Event)
+
+    def mark_sent(self, lag: float) -> None:
+        with self.lock:
+            if not self.closed:
+                self.sent += 1
+                self.max_lag = max(self.max_lag, lag)
+
+    def record(self, status: int, error: str, latency: float, done_at: float) -> None:
+        with self.lock:
+            if self.closed:
+                return
+            if error:
+                self.errors[error] = self.errors.get(error, 0) + 1
+            else:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+                self.latency.append(latency)
+            self.last_done = max(self.last_done, done_at)
+            if len(self.latency) + sum(self.errors.values()) == self.n:
+                self.finished.set()
+
+    def close(self, unsent: int) -> None:
+        """Stop counting; whatever is still unanswered is reported as an error."""
+        with self.lock:
+            self.closed = True
+            if unsent:
+                self.errors["never sent"] = self.errors.get("never sent", 0) + unsent
+            missing = self.n - len(self.latency) - sum(self.errors.values())
+            if missing > 0:
+                self.errors["no answer in time"] = missing
+
+
+Job = tuple[Phase, float, Payload]
+
+
+class LoadGenerator:
+    """Sender threads, each with one keep-alive connection, fed by an on-schedule clock."""
+
+    def __init__(self, port: int, connections: int) -> None:
+        self.port = port
+        self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.threads = [
+            threading.Thread(target=self._sender, name=f"sender-{i}", daemon=True)
+            for i in range(connections)
+        ]
+        for t in self.threads:
+            t.start()
+
+    def run(self, payloads: Sequence[Payload], rate: float) -> Phase:
+        """Release payloads[i] at start + i / rate; wait for the answers, bounded."""
+        phase = Phase(n=len(payloads), rate=rate)
+        phase.start = time.perf_counter() + 0.05
+        for i, payload in enumerate(payloads):
+            due = phase.start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self.jobs.put((phase, due, payload))
+        phase.finished.wait(timeout=DRAIN_SECONDS)
+        phase.close(unsent=self._discard())
+        return phase
+
+    def _discard(self) -> int:
+        dropped = 0
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                return dropped
+            if job is not None:
+                dropped += 1
+
+    def close(self) -> None:
+        self._discard()
+        for _ in self.threads:
+            self.jobs.put(None)
+        deadline = time.monotonic() + REQUEST_TIMEOUT + 2
+        for t in self.threads:
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
+
+    def _sender(self) -> None:
+        conn: http.client.HTTPConnection | None = None
+        last_used = 0.0
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                break
+            phase, due, (body, signature) = job
+            started = time.perf_counter()
+            phase.mark_sent(started - due)
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+            }
+            status, error = 0, ""
+            for attempt in (0, 1):
+                fresh = conn is None or time.perf_counter() - last_used > IDLE_RECONNECT
+                if conn is not None and fresh:
+                    conn.close()
+                c = self._connect() if conn is None or fresh else conn
+                conn = c
+                try:
+                    c.request("POST", PATH, body=body, headers=headers)
+                    resp = c.getresponse()
+                    resp.read()
+                    status = resp.status
+                    if resp.will_close:
+                        c.close()
+                        conn = None
+                    break
+                except STALE as exc:
+                    c.close()
+                    conn = None
+                    if attempt == 0 and not fresh:
+                        # The server closed an idle keep-alive connection as we reused it;
+                        # any client retries that. Counted, and the retry's time is included.
+                        with phase.lock:
+                            phase.retried += 1
+                        continue
+                    error = type(exc).__name__
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    c.close()
+                    conn = None
+                    error = type(exc).__name__
+                    break
+            done = time.perf_counter()
+            last_used = done
+            phase.record(status, error, done - due, done)
+        if conn is not None:
+            conn.close()
+
+
+# --- results ---------------------------------------------------------------------------
+
+
+def percentile(ordered: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending sequence (nan when empty)."""
+    if not ordered:
+        return math.nan
+    k = max(0, math.ceil(q / 100 * len(ordered)) - 1)
+    return ordered[k]
+
+
+@dataclass(frozen=True)
+class Summary:
+    rate: float
+    scheduled: int
+    sent: int
+    answered: int
+    achieved: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    non_200: int
+    statuses: dict[int, int]
+    errors: dict[str, int]
+    retried: int
+    max_lag_ms: float
+    generator_cpu: float  # generator CPU seconds / wall seconds (1.0 = one core)
+
+
+def summarise(phase: Phase, cpu_seconds: float) -> Summary:
+    ordered = sorted(x * 1000 for x in phase.latency)
+    window = phase.last_done - phase.start
+    answered = len(ordered)
+    return Summary(
+        rate=phase.rate,
+        scheduled=phase.n,
+        sent=phase.sent,
+        answered=answered,
+        achieved=answered / window if window > 0 else 0.0,
+        p50=percentile(ordered, 50),
+        p90=percentile(ordered, 90),
+        p99=percentile(ordered, 99),
+        max=ordered[-1] if ordered else math.nan,
+        non_200=sum(c for s, c in phase.statuses.items() if s != 200),
+        statuses=dict(sorted(phase.statuses.items())),
+        errors=dict(sorted(phase.errors.items())),
+        retried=phase.retried,
+        max_lag_ms=phase.max_lag * 1000,
+        generator_cpu=cpu_seconds / window if window > 0 else 0.0,
+    )
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def command_line() -> str:
+    python = os.path.relpath(sys.executable) if sys.executable else "python"
+    return shlex.join([python, "-m", "bench.webhook_ack", *sys.argv[1:]])
+
+
+def fmt_rate(rate: float) -> str:
+    return f"{rate:g}"
+
+
+def render(
+    results: Sequence[Summary],
+    *,
+    duration: float,
+    patients: int,
+    connections: int,
+    wall: float,
+    stored: int,
+    answered_200: int,
+    started: datetime,
+) -> str:
+    lines = [
+        BEGIN,
+        "## Webhook acknowledgement latency (`bench.webhook_ack`)",
+        "",
+        "Time for `POST /twilio/sms` to answer: verify the Twilio signature, store the message,",
+        "run the keyword and safety checks, enqueue the job, return empty TwiML. Open-loop",
+        "constant-rate load (latency measured from each request's scheduled send time, so",
+        "queueing is not hidden), after a 2 s warm-up at the same rate.",
+        "",
+        f"- Machine: {os.cpu_count()} CPUs (nproc), {cpu_model()}",
+        f"- Date: {started.strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Command: `{command_line()}` (wall time {wall:.0f} s)",
+        f"- Server: gunicorn `webhook.wsgi:app -w {WORKERS} --threads {THREADS}` on 127.0.0.1,",
+        f"  PostgreSQL (local), Redis DB 12, {patients} enrolled patients, no RQ workers running",
+        f"- Load: {duration:g} s per rate, signed form bodies with fresh MessageSids, up to",
+        f"  {connections} keep-alive connections from Python `http.client` sender threads",
+        "- **The load generator runs on the same machine and competes with the server for",
+        f"  its {os.cpu_count()} cores, so these figures are an upper bound** on the server's",
+        "  own latency.",
+        "",
+        "| target rps | requests sent | achieved rps | p50 ms | p90 ms | p99 ms | max ms "
+        "| non-200 | errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {fmt_rate(r.rate)} | {r.sent} | {r.achieved:.1f} | {r.p50:.1f} | {r.p90:.1f} "
+            f"| {r.p99:.1f} | {r.max:.1f} | {r.non_200} | {sum(r.errors.values())} |"
+        )
+    lines.append("")
+    if len(results) >= 2:
+        lo, hi = results[0], results[-1]
+        ratio = hi.p99 / lo.p99 if lo.p99 > 0 else math.nan
+        lines.append(
+            f"p99 ratio ({fmt_rate(hi.rate)} rps / {fmt_rate(lo.rate)} rps): "
+            f"{hi.p99:.1f} / {lo.p99:.1f} = **{ratio:.2f}x**"
+        )
+        lines.append("")
+    lines.append("Details per rate:")
+    lines.append("")
+    for r in results:
+        statuses = ", ".join(f"{s}: {c}" for s, c in r.statuses.items()) or "none"
+        errors = ", ".join(f"{e}: {c}" for e, c in r.errors.items()) or "none"
+        held = "yes" if r.achieved >= 0.95 * r.rate and not r.errors else "**no**"
+        lines.append(
+            f"- {fmt_rate(r.rate)} rps: scheduled {r.scheduled}, answered {r.answered} "
+            f"(status {statuses}); errors: {errors}; stale keep-alive retries {r.retried}; "
+            f"max send lag {r.max_lag_ms:.1f} ms; generator CPU {r.generator_cpu:.0%} of a core; "
+            f"target rate sustained: {held}"
+        )
+    lines += [
+        "",
+        f"Check: {stored} inbound messages stored in the database for {answered_200} "
+        "200 answers (warm-ups included).",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace the section between the markers, or append it; keep the rest of the file."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    start, end = text.find(BEGIN), text.find(END)
+    if start != -1 and end > start:
+        text = text[:start] + section + text[end + len(END) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+# --- main ------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.webhook_ack", description=(__doc__ or "").split("\n")[0]
+    )
+    p.add_argument("--rates", default="50,200", help="comma-separated requests/second")
+    p.add_argument("--duration", type=float, default=30.0, help="seconds per rate")
+    p.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    p.add_argument("--patients", type=int, default=200)
+    p.add_argument("--connections", type=int, default=64, help="max requests in flight")
+    args = p.parse_args(argv)
+    try:
+        args.rate_list = [float(x) for x in args.rates.split(",") if x.strip()]
+    except ValueError:
+        p.error(f"--rates must be comma-separated numbers, got {args.rates!r}")
+    if not args.rate_list or min(args.rate_list) <= 0:
+        p.error("--rates must be positive")
+    if args.duration <= 0 or args.patients <= 0 or args.connections <= 0:
+        p.error("--duration, --patients and --connections must be positive")
+    return args
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _attempt(label: str, action: Callable[[], object]) -> None:
+    """Run one clean-up step; report a failure and carry on with the others."""
+    try:
+        action()
+    except Exception as exc:  # noqa: BLE001 - clean-up must go on
+        log(f"clean-up step {label!r} failed: {type(exc).__name__}: {exc}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    rates: list[float] = args.rate_list
+    duration: float = args.duration
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    sys.setswitchinterval(0.001)  # the clock thread must wake on time among the senders
+    started_at = datetime.now(UTC)
+    t_start = time.monotonic()
+
+    redis = Redis.from_url(REDIS_URL)
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="medfollow_bench_"))
+    log_path = workdir / "gunicorn.log"
+    db_url: str | None = None
+    proc: subprocess.Popen[bytes] | None = None
+    gen: LoadGenerator | None = None
+    try:
+        redis.flushdb()
+        db_url = create_database()
+        env = server_env(db_url, port)
+        settings = Settings.from_env(env)
+        log(f"database {db_url.rsplit('/', 1)[1]}: migrating, enrolling {args.patients}")
+        phones = seed(db_url, settings, args.patients)
+        dispose_all()
+
+        maker = PayloadMaker(settings, phones)
+        plan = [
+            (rate, maker.make(round(rate * WARMUP_SECONDS)), maker.make(round(rate * duration)))
+            for rate in rates
+        ]
+        log(f"{maker.n} signed requests ready; starting gunicorn on {HOST}:{port}")
+        proc = start_gunicorn(port, env, log_path)
+        wait_ready(port, proc, log_path)
+
+        gen = LoadGenerator(port, args.connections)
+        results: list[Summary] = []
+        answered_200 = 0
+        for rate, warmup, measured in plan:
+            log(f"{fmt_rate(rate)} rps: warm-up {WARMUP_SECONDS:g} s")
+            w = gen.run(warmup, rate)
+            answered_200 += w.statuses.get(200, 0)
+            log(f"{fmt_rate(rate)} rps: measuring {duration:g} s ({len(measured)} requests)")
+            cpu0 = time.process_time()
+            phase = gen.run(measured, rate)
+            summary = summarise(phase, time.process_time() - cpu0)
+            answered_200 += phase.statuses.get(200, 0)
+            results.append(summary)
+            log(
+                f"{fmt_rate(rate)} rps: achieved {summary.achieved:.1f}, p50 {summary.p50:.1f} "
+                f"p99 {summary.p99:.1f} max {summary.max:.1f} ms, non-200 {summary.non_200}, "
+                f"errors {sum(summary.errors.values())}"
+            )
+        gen.close()
+        gen = None
+        stored = count_inbound(db_url)
+        if any(r.non_200 or r.errors for r in results):
+            log(f"non-200 answers or errors; gunicorn log tail:\n{tail(log_path)}")
+
+        section = render(
+            results,
+            duration=duration,
+            patients=args.patients,
+            connections=args.connections,
+            wall=time.monotonic() - t_start,
+            stored=stored,
+            answered_200=answered_200,
+            started=started_at,
+        )
+        print(section)
+        write_section(args.out, section)
+        log(f"written to {args.out}")
+        return 0
+    finally:
+        if gen is not None:
+            _attempt("stop load generator", gen.close)
+        if proc is not None:
+            _attempt("stop gunicorn", lambda: stop_gunicorn(proc))
+        _attempt("flush redis db 12", redis.flushdb)
+        _attempt("close redis", redis.close)
+        _attempt("dispose engines", dispose_all)
+        if db_url is not None:
+            _attempt("drop database", lambda: drop_database(db_url))
+        shutil.rmtree(workdir, ignore_errors=True)
+        log(f"cleaned up; total wall time {time.monotonic() - t_start:.0f} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""The whole stack on loopback: Rasa server, action server, gunicorn, RQ workers, the
+scheduler and the Prism mock of Twilio, started once per test session."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from medfollow.runtime import Runtime
+from medfollow.settings import Settings
+from medfollow.stack import Stack
+from store.db import dispose_all
+from store.migrate import upgrade
+from tests.conftest import REDIS_BASE, create_pg_database, drop_pg_database
+from tests.support import ROOT
+
+
+def built(script: str) -> Path:
+    """Run a set-up script (cached: instant once built) and return the path it prints."""
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / script)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"{script} failed:\n{done.stderr[-3000:]}"
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+def start_stack(
+    tmp: Path, db_url: str, redis_db: int, base_port: int, workers: int
+) -> tuple[Stack, Runtime]:
+    env = {
+        "MEDFOLLOW_VAR": str(tmp),
+        "DATABASE_URL": db_url,
+        "REDIS_URL": f"{REDIS_BASE}/{redis_db}",
+        "MEDFOLLOW_PORT": str(base_port),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{base_port}",
+        "RASA_URL": f"http://127.0.0.1:{base_port + 1}",
+        "ACTION_SERVER_PORT": str(base_port + 2),
+        "PRISM_PORT": str(base_port + 3),
+        "SMS_TRANSPORT": "twilio",
+        "TWILIO_API_BASE": f"http://127.0.0.1:{base_port + 3}",
+        "RETRY_INTERVALS": "1,2,3,5,8",
+        "SWEEP_AFTER_SECONDS": "5",
+        "LOG_LEVEL": "INFO",
+    }
+    settings = Settings.from_env(env)
+    rt = Runtime(settings)
+    rt.redis.flushdb()
+    upgrade(db_url)
+    stack = Stack(
+        settings, env, built("setup_rasa.sh"), built("train_rasa.sh"), workers=workers,
+        with_prism=True,
+    )
+    stack.start()
+    try:
+        stack.wait_ready(timeout=300)
+    except Exception:
+        stack.stop()
+        raise
+    return stack, rt
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Runtime]]:
+    """The production-shaped stack: PostgreSQL, 4 workers, the twilio transport on Prism."""
+    db_url = create_pg_database("medfollow_e2e")
+    started, rt = start_stack(tmp_path_factory.mktemp("stack"), db_url, 3, 8605, workers=4)
+    yield started, rt
+    started.stop()
+    rt.redis.flushdb()
+    dispose_all()
+    drop_pg_database(db_url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Runtime]]:
+    """The embedded default of `make run`: SQLite, shared by every process."""
+    tmp = tmp_path_factory.mktemp("sqlite-stack")
+    started, rt = start_stack(tmp, f"sqlite:///{tmp / 'medfollow.db'}", 4, 8705, workers=2)
+    yield started, rt
+    started.stop()
+    rt.redis.flushdb()

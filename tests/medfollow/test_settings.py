@@ -1,0 +1,167 @@
+"""medfollow.settings: defaults, _FILE secrets, secrets never shown, strict errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medfollow.settings import (
+    DEMO_ACCOUNT_SID,
+    DEMO_AUTH_TOKEN,
+    DEMO_FROM_NUMBER,
+    Secret,
+    Settings,
+    SettingsError,
+)
+
+SECRET = "s3cr3t-value-that-must-not-leak"
+
+
+def test_it_uses_the_documented_defaults_for_an_empty_environment() -> None:
+    s = Settings.from_env({})
+    assert s == Settings()
+    assert s.var_dir == Path("var")
+    assert s.database_url.reveal() == "sqlite:///var/medfollow.db"
+    assert s.redis_url == "redis://127.0.0.1:6379/0"
+    assert (s.host, s.port) == ("127.0.0.1", 8000)
+    assert s.public_base_url == "http://127.0.0.1:8000"
+    assert s.trust_proxy_headers is False
+    assert s.sms_transport == "simulator"
+    assert s.twilio_account_sid == DEMO_ACCOUNT_SID
+    assert s.twilio_auth_token.reveal() == DEMO_AUTH_TOKEN
+    assert s.twilio_from_number == DEMO_FROM_NUMBER
+    assert s.twilio_api_base == ""
+    assert s.rasa_url == "http://127.0.0.1:5005"
+    assert s.rasa_token.reveal() == "demo-rasa-token"
+    assert s.rasa_timeout == 10.0
+    assert s.simulator_enabled is True
+    assert s.default_region == "US"
+    assert s.retry_intervals == (2, 5, 15, 30, 60, 120)
+    assert s.sweep_after_seconds == 30
+    assert s.log_level == "INFO"
+
+
+def test_it_treats_an_empty_variable_as_unset() -> None:
+    names = ["MEDFOLLOW_PORT", "SMS_TRANSPORT", "SIMULATOR_ENABLED", "RETRY_INTERVALS"]
+    assert Settings.from_env(dict.fromkeys(names, "")) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("env", "attr", "expected"),
+    [
+        ({"MEDFOLLOW_PORT": "9000"}, "public_base_url", "http://127.0.0.1:9000"),
+        ({"PUBLIC_BASE_URL": "https://example.org/"}, "public_base_url", "https://example.org"),
+        ({"RASA_URL": "http://rasa:5005/"}, "rasa_url", "http://rasa:5005"),
+        ({"TWILIO_API_BASE": "http://127.0.0.1:4010/"}, "twilio_api_base", "http://127.0.0.1:4010"),
+        ({"RETRY_INTERVALS": "0"}, "retry_intervals", (0,)),
+        ({"RETRY_INTERVALS": "1,2,3"}, "retry_intervals", (1, 2, 3)),
+        ({"SIMULATOR_ENABLED": "false"}, "simulator_enabled", False),
+        ({"TRUST_PROXY_HEADERS": "true"}, "trust_proxy_headers", True),
+        ({"SMS_TRANSPORT": "twilio"}, "sms_transport", "twilio"),
+        ({"RASA_TIMEOUT": "2.5"}, "rasa_timeout", 2.5),
+    ],
+)
+def test_it_reads_and_tidies_values_from_the_environment(
+    env: dict[str, str], attr: str, expected: object
+) -> None:
+    assert getattr(Settings.from_env(env), attr) == expected
+
+
+def test_it_puts_the_default_database_inside_the_var_directory(tmp_path: Path) -> None:
+    s = Settings.from_env({"MEDFOLLOW_VAR": str(tmp_path)})
+    assert s.var_dir == tmp_path
+    assert s.database_url.reveal() == f"sqlite:///{tmp_path}/medfollow.db"
+
+
+@pytest.mark.parametrize(
+    ("name", "attr"),
+    [
+        ("DATABASE_URL", "database_url"),
+        ("TWILIO_AUTH_TOKEN", "twilio_auth_token"),
+        ("RASA_TOKEN", "rasa_token"),
+    ],
+)
+def test_it_reads_a_secret_from_its_file(tmp_path: Path, name: str, attr: str) -> None:
+    path = tmp_path / "secret"
+    path.write_text(f"  {SECRET}\n")
+    s = Settings.from_env({f"{name}_FILE": str(path), name: "the-plain-variable-loses"})
+    secret = getattr(s, attr)
+    assert isinstance(secret, Secret)
+    assert secret.reveal() == SECRET
+
+
+@pytest.mark.parametrize(
+    ("name", "attr"),
+    [
+        ("DATABASE_URL", "database_url"),
+        ("TWILIO_AUTH_TOKEN", "twilio_auth_token"),
+        ("RASA_TOKEN", "rasa_token"),
+    ],
+)
+def test_it_reads_a_secret_from_the_plain_variable_without_a_file(name: str, attr: str) -> None:
+    secret = getattr(Settings.from_env({name: SECRET}), attr)
+    assert isinstance(secret, Secret)
+    assert secret.reveal() == SECRET
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DATABASE_URL": f"postgresql://app:{SECRET}@db/medfollow"},
+        {"TWILIO_AUTH_TOKEN": SECRET},
+        {"RASA_TOKEN": SECRET},
+    ],
+)
+def test_it_never_shows_a_secret_in_repr_str_or_f_strings(env: dict[str, str]) -> None:
+    s = Settings.from_env(env)
+    shown = [
+        repr(s),
+        str(s),
+        f"{s}",
+        f"{s!r}",
+        f"{s.database_url} {s.twilio_auth_token} {s.rasa_token}",
+        f"{s.database_url!r} {s.twilio_auth_token!r} {s.rasa_token!r}",
+        "%s %r" % (s, s),  # noqa: UP031 - the old formatting is what logging uses
+        format(s.twilio_auth_token),
+    ]
+    for text in shown:
+        assert SECRET not in text
+    assert "**********" in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MEDFOLLOW_PORT", "abc"),
+        ("PRISM_PORT", "40.10"),
+        ("ACTION_SERVER_PORT", "five"),
+        ("SWEEP_AFTER_SECONDS", "30s"),
+        ("RASA_TIMEOUT", "soon"),
+        ("SIMULATOR_ENABLED", "yes"),
+        ("SIMULATOR_ENABLED", "True"),
+        ("TRUST_PROXY_HEADERS", "1"),
+        ("SMS_TRANSPORT", "carrier-pigeon"),
+        ("RETRY_INTERVALS", "1,x"),
+        ("RETRY_INTERVALS", "1,,2"),
+        ("RETRY_INTERVALS", "5,-1"),
+    ],
+)
+def test_it_rejects_a_bad_value_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "TWILIO_AUTH_TOKEN", "RASA_TOKEN"])
+def test_it_rejects_a_secret_file_that_does_not_exist(tmp_path: Path, name: str) -> None:
+    with pytest.raises(SettingsError, match=f"{name}_FILE"):
+        Settings.from_env({f"{name}_FILE": str(tmp_path / "missing")})
+
+
+def test_it_rejects_a_secret_file_that_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="TWILIO_AUTH_TOKEN_FILE"):
+        Settings.from_env({"TWILIO_AUTH_TOKEN_FILE": str(tmp_path)})
+
+
+def test_it_is_a_value_error_for_callers_that_catch_those() -> None:
+    assert issubclass(SettingsError, ValueError)
