@@ -213,6 +213,16 @@ def run(rasa_venv: Path, model: Path, workers: int) -> None:
         stack.stop()
 
 
+LOCAL = ("127.0.0.1", "localhost", "::1")
+
+
+def _redis_answers(settings: Settings) -> bool:
+    try:
+        return bool(Runtime(settings).redis.ping())
+    except RedisError:
+        return False
+
+
 def _banner(s: Settings) -> None:
     click.echo(
         "\n"

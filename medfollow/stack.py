@@ -70,6 +70,7 @@ class Stack:
     workers: int = 2
     web_workers: int = 2
     with_prism: bool = False
+    with_redis: bool = False
     procs: list[Proc] = field(default_factory=list)
 
     def plan(self) -> list[Proc]:
@@ -78,6 +79,27 @@ class Stack:
         env = {**os.environ, **self.env, "RASA_TELEMETRY_ENABLED": "false"}
         rasa_port = str(urlsplit(s.rasa_url).port or 5005)
         procs = []
+        if self.with_redis:
+            redis = urlsplit(s.redis_url)
+            procs.append(
+                Proc(
+                    "redis",
+                    [
+                        "redis-server",
+                        "--bind",
+                        "127.0.0.1",
+                        "--port",
+                        str(redis.port or 6379),
+                        "--dir",
+                        str(s.var_dir.resolve()),
+                        "--save",
+                        "60 1",
+                        "--appendonly",
+                        "no",
+                    ],
+                    env,
+                )
+            )
         if self.with_prism:
             procs.append(
                 Proc(

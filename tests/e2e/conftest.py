@@ -50,7 +50,11 @@ def start_stack(
     rt.redis.flushdb()
     upgrade(db_url)
     stack = Stack(
-        settings, env, built("setup_rasa.sh"), built("train_rasa.sh"), workers=workers,
+        settings,
+        env,
+        built("setup_rasa.sh"),
+        built("train_rasa.sh"),
+        workers=workers,
         with_prism=True,
     )
     stack.start()

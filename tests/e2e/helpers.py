@@ -38,8 +38,13 @@ def enrol_patient(rt: Runtime, phone: str, name: str) -> Patient:
     with rt.sessions.begin() as session:
         clinic = ensure_clinic(session, s.clinic_name, s.clinic_phone, s.clinic_hours)
         return enrol(
-            session, clinic, phone=phone, name=name, tz="America/New_York",
-            meds=[MedSpec("sertraline", "50mg", ("09:00",))], consent="v1",
+            session,
+            clinic,
+            phone=phone,
+            name=name,
+            tz="America/New_York",
+            meds=[MedSpec("sertraline", "50mg", ("09:00",))],
+            consent="v1",
         )
 
 

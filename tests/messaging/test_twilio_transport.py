@@ -22,7 +22,9 @@ def test_it_sends_through_the_official_client_and_prism_accepts_it(
     twilio_rt: Runtime, patient: Patient
 ) -> None:
     with twilio_rt.sessions.begin() as session:
-        [row] = queue_text(session, body="Hello from the clinic", kind="reply", patient_id=patient.id)
+        [row] = queue_text(
+            session, body="Hello from the clinic", kind="reply", patient_id=patient.id
+        )
     assert deliver(twilio_rt, row.id) in INITIAL
     with twilio_rt.sessions() as session:
         stored = session.get_one(Message, row.id)

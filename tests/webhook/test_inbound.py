@@ -136,9 +136,7 @@ def test_it_reads_yes_as_opt_in_only_after_an_opt_out(
     assert kinds == ["optout_confirmation", "optin_confirmation"]
 
 
-def test_it_honours_twilio_opt_out_type(
-    client: FlaskClient, rt: Runtime, patient: Patient
-) -> None:
+def test_it_honours_twilio_opt_out_type(client: FlaskClient, rt: Runtime, patient: Patient) -> None:
     params = sms_params(PHONE, "arrêter", OptOutType="STOP")
     signed_post(client, rt.settings, "/twilio/sms", params)
     with rt.sessions() as session:
