@@ -496,6 +496,7 @@ def render(
     stored: int,
     answered_200: int,
     started: datetime,
+    load: tuple[float, float, float],
 ) -> str:
     lines = [
         BEGIN,
@@ -507,7 +508,8 @@ def render(
         "queueing is not hidden), after a 2 s warm-up at the same rate.",
         "",
         f"- Machine: {os.cpu_count()} CPUs (nproc), {cpu_model()}",
-        f"- Date: {started.strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- Date: {started.strftime('%Y-%m-%d %H:%M UTC')}; load average at start "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1 / 5 / 15 min)",
         f"- Command: `{command_line()}` (wall time {wall:.0f} s)",
         f"- Server: gunicorn `webhook.wsgi:app -w {WORKERS} --threads {THREADS}` on 127.0.0.1,",
         f"  PostgreSQL (local), Redis DB 12, {patients} enrolled patients, no RQ workers running",
@@ -614,6 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     sys.setswitchinterval(0.001)  # the clock thread must wake on time among the senders
     started_at = datetime.now(UTC)
+    load_at_start = os.getloadavg()
     t_start = time.monotonic()
 
     redis = Redis.from_url(REDIS_URL)
@@ -674,6 +677,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stored=stored,
             answered_200=answered_200,
             started=started_at,
+            load=load_at_start,
         )
         print(section)
         write_section(args.out, section)
@@ -694,4 +698,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        log("interrupted")
+        sys.exit(130)

@@ -33,6 +33,7 @@ from webhook.app import create_app
 
 PG_ADMIN = os.environ.get("MEDFOLLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE = os.environ.get("MEDFOLLOW_TEST_REDIS", "redis://127.0.0.1:6379")
+# The unit tests use this Redis database; the two test stacks use the two below it.
 REDIS_DB = int(os.environ.get("MEDFOLLOW_TEST_REDIS_DB", "13"))
 TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]
 

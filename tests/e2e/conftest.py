@@ -14,8 +14,8 @@ from medfollow.settings import Settings
 from medfollow.stack import Stack
 from store.db import dispose_all
 from store.migrate import upgrade
-from tests.conftest import REDIS_BASE, create_pg_database, drop_pg_database
-from tests.support import ROOT
+from tests.conftest import REDIS_BASE, REDIS_DB, create_pg_database, drop_pg_database
+from tests.support import ROOT, free_ports
 
 
 def built(script: str) -> Path:
@@ -27,20 +27,19 @@ def built(script: str) -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def start_stack(
-    tmp: Path, db_url: str, redis_db: int, base_port: int, workers: int
-) -> tuple[Stack, Runtime]:
+def start_stack(tmp: Path, db_url: str, redis_db: int, workers: int) -> tuple[Stack, Runtime]:
+    web, rasa, actions, prism = free_ports(4)
     env = {
         "MEDFOLLOW_VAR": str(tmp),
         "DATABASE_URL": db_url,
         "REDIS_URL": f"{REDIS_BASE}/{redis_db}",
-        "MEDFOLLOW_PORT": str(base_port),
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{base_port}",
-        "RASA_URL": f"http://127.0.0.1:{base_port + 1}",
-        "ACTION_SERVER_PORT": str(base_port + 2),
-        "PRISM_PORT": str(base_port + 3),
+        "MEDFOLLOW_PORT": str(web),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{web}",
+        "RASA_URL": f"http://127.0.0.1:{rasa}",
+        "ACTION_SERVER_PORT": str(actions),
+        "PRISM_PORT": str(prism),
         "SMS_TRANSPORT": "twilio",
-        "TWILIO_API_BASE": f"http://127.0.0.1:{base_port + 3}",
+        "TWILIO_API_BASE": f"http://127.0.0.1:{prism}",
         "RETRY_INTERVALS": "1,2,3,5,8",
         "SWEEP_AFTER_SECONDS": "5",
         "LOG_LEVEL": "INFO",
@@ -70,7 +69,7 @@ def start_stack(
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Runtime]]:
     """The production-shaped stack: PostgreSQL, 4 workers, the twilio transport on Prism."""
     db_url = create_pg_database("medfollow_e2e")
-    started, rt = start_stack(tmp_path_factory.mktemp("stack"), db_url, 3, 8605, workers=4)
+    started, rt = start_stack(tmp_path_factory.mktemp("stack"), db_url, REDIS_DB - 1, workers=4)
     yield started, rt
     started.stop()
     rt.redis.flushdb()
@@ -82,7 +81,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Run
 def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Runtime]]:
     """The embedded default of `make run`: SQLite, shared by every process."""
     tmp = tmp_path_factory.mktemp("sqlite-stack")
-    started, rt = start_stack(tmp, f"sqlite:///{tmp / 'medfollow.db'}", 4, 8705, workers=2)
+    started, rt = start_stack(tmp, f"sqlite:///{tmp / 'medfollow.db'}", REDIS_DB - 2, workers=2)
     yield started, rt
     started.stop()
     rt.redis.flushdb()
