@@ -264,6 +264,7 @@ class Phase:
     rate: float
     start: float = 0.0
     latency: list[float] = field(default_factory=list)  # seconds, answered requests only
+    offsets: list[float] = field(default_factory=list)  # their scheduled time - start
     statuses: dict[int, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     sent: int = 0
@@ -281,7 +282,7 @@ class Phase:
                 self.sent += 1
                 self.max_lag = max(self.max_lag, lag)
 
-    def record(self, status: int, error: str, latency: float, done_at: float) -> None:
+    def record(self, status: int, error: str, due: float, done_at: float) -> None:
         with self.lock:
             if self.closed:
                 return
@@ -289,7 +290,8 @@ class Phase:
                 self.errors[error] = self.errors.get(error, 0) + 1
             else:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
-                self.latency.append(latency)
+                self.latency.append(done_at - due)
+                self.offsets.append(due - self.start)
             if not error:
                 self.first_done = min(self.first_done, done_at)
                 self.last_done = max(self.last_done, done_at)
@@ -406,7 +408,7 @@ class LoadGenerator:
                     break
             done = time.perf_counter()
             last_used = done
-            phase.record(status, error, done - due, done)
+            phase.record(status, error, due, done)
         if conn is not None:
             conn.close()
 
@@ -439,9 +441,60 @@ class Summary:
     retried: int
     max_lag_ms: float
     generator_cpu: float  # generator CPU seconds / wall seconds (1.0 = one core)
+    server_cpu: float  # gunicorn (master and workers), same unit
+    machine_busy: float  # all cores busy, 0..1
+    windows: list[tuple[float, float, float]]  # (start s, p50 ms, p99 ms) by scheduled time
 
 
-def summarise(phase: Phase, cpu_seconds: float) -> Summary:
+def by_window(phase: Phase, width: float) -> list[tuple[float, float, float]]:
+    """p50 and p99 of the requests scheduled in each `width`-second slice of the run:
+    flat means the server keeps up; rising means a backlog is building."""
+    buckets: dict[int, list[float]] = {}
+    for offset, latency in zip(phase.offsets, phase.latency, strict=True):
+        buckets.setdefault(int(offset // width), []).append(latency * 1000)
+    out = []
+    for k in sorted(buckets):
+        ordered = sorted(buckets[k])
+        out.append((k * width, percentile(ordered, 50), percentile(ordered, 99)))
+    return out
+
+
+@dataclass(frozen=True)
+class Usage:
+    """CPU counters around a run."""
+
+    generator: float  # seconds
+    server: float  # seconds
+    busy: int  # machine jiffies
+    total: int
+
+    @classmethod
+    def now(cls, server_pid: int) -> Usage:
+        busy, total = machine_jiffies()
+        return cls(time.process_time(), tree_cpu(server_pid), busy, total)
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies over all cores since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its direct children, from /proc."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            rest = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if stat.parent.name == str(pid) or rest[1] == str(pid):
+            ticks += int(rest[11]) + int(rest[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def summarise(phase: Phase, before: Usage, after: Usage, width: float) -> Summary:
     ordered = sorted(x * 1000 for x in phase.latency)
     answered = len(ordered)
     # Answers per second between the first answer and the last: the target rate exactly
@@ -463,7 +516,10 @@ def summarise(phase: Phase, cpu_seconds: float) -> Summary:
         errors=dict(sorted(phase.errors.items())),
         retried=phase.retried,
         max_lag_ms=phase.max_lag * 1000,
-        generator_cpu=cpu_seconds / window if window > 0 else 0.0,
+        generator_cpu=(after.generator - before.generator) / window if window > 0 else 0.0,
+        server_cpu=(after.server - before.server) / window if window > 0 else 0.0,
+        machine_busy=(after.busy - before.busy) / max(1, after.total - before.total),
+        windows=by_window(phase, width),
     )
 
 
@@ -480,6 +536,11 @@ def cpu_model() -> str:
 def command_line() -> str:
     python = os.path.relpath(sys.executable) if sys.executable else "python"
     return shlex.join([python, "-m", "bench.webhook_ack", *sys.argv[1:]])
+
+
+def window_width(duration: float) -> float:
+    """Six slices of the run, at least one second each."""
+    return max(1.0, duration / 6)
 
 
 def fmt_rate(rate: float) -> str:
@@ -542,17 +603,22 @@ def render(
     for r in results:
         statuses = ", ".join(f"{s}: {c}" for s, c in r.statuses.items()) or "none"
         errors = ", ".join(f"{e}: {c}" for e, c in r.errors.items()) or "none"
-        held = "yes" if r.achieved >= 0.95 * r.rate and not r.errors else "**no**"
-        lines.append(
-            f"- {fmt_rate(r.rate)} rps: scheduled {r.scheduled}, answered {r.answered} "
+        trend = ", ".join(f"{t:g}s {p50:.0f}/{p99:.0f}" for t, p50, p99 in r.windows)
+        lines += [
+            f"- **{fmt_rate(r.rate)} rps**: scheduled {r.scheduled}, answered {r.answered} "
             f"(status {statuses}); errors: {errors}; stale keep-alive retries {r.retried}; "
-            f"max send lag {r.max_lag_ms:.1f} ms; generator CPU {r.generator_cpu:.0%} of a core; "
-            f"target rate sustained: {held}"
-        )
+            f"max send lag {r.max_lag_ms:.1f} ms",
+            f"  - CPU during the run: machine {r.machine_busy:.0%} busy (all cores); gunicorn "
+            f"{r.server_cpu:.0%} of one core; load generator {r.generator_cpu:.0%} of one core",
+            f"  - p50/p99 ms by scheduled time: {trend}",
+        ]
     lines += [
         "",
         "Achieved rps = (answers - 1) / (time from first to last answer). Percentiles are over",
-        "all answered requests (any status); errors (no HTTP answer) are counted apart.",
+        "all answered requests (any status); errors (no HTTP answer) are counted apart. Send",
+        "lag = how late the generator released a request against its schedule (it counts in",
+        "the latency). The p50/p99 trend splits each run by scheduled time: flat means the",
+        "server keeps up, rising means a backlog is building.",
         "",
         f"Check: {stored} inbound messages stored in the database for {answered_200} answers",
         "with status 200 (warm-ups included).",
@@ -652,9 +718,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             w = gen.run(warmup, rate)
             answered_200 += w.statuses.get(200, 0)
             log(f"{fmt_rate(rate)} rps: measuring {duration:g} s ({len(measured)} requests)")
-            cpu0 = time.process_time()
+            before = Usage.now(proc.pid)
             phase = gen.run(measured, rate)
-            summary = summarise(phase, time.process_time() - cpu0)
+            summary = summarise(phase, before, Usage.now(proc.pid), window_width(duration))
             answered_200 += phase.statuses.get(200, 0)
             results.append(summary)
             log(

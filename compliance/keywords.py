@@ -35,23 +35,37 @@ OPT_OUT_WORDS = frozenset(
     }
 )
 OPT_IN_WORDS = frozenset({"start", "unstop", "opt in", "optin", "opt-in", "resume"})
-HELP_WORDS = frozenset({"help", "info", "ayuda", "who is this", "whos this", "who dis"})
+HELP_WORDS = frozenset(
+    {"help", "info", "ayuda", "who is this", "whos this", "who dis", "who r u", "who are you"}
+)
 
 _TEXTS = r"(?:texts?|txts?|messages?|msgs?|sms|reminders?|check[- ]?ins?|these)"
+_LIST = r"(?:list|texts?|txts?|messages?|msgs?|program(?:me)?|service|reminders?|these)"
 _PLAIN_OPT_OUT = [
-    r"\bstop (?:texting|txting|messaging|msging|sending|contacting|bothering) me\b",
-    rf"\bstop (?:sending|the|all|your|these|ur) {_TEXTS}\b",
-    r"\b(?:don'?t|do not|dont|pls don'?t|please don'?t) (?:text|txt|message|msg|contact) me\b",
+    r"\b(?:stop|quit) (?:texting|txting|messaging|msging|contacting|bothering)\b",
+    rf"\bstop (?:sending (?:me )?)?(?:the|all|your|these|ur|any) {_TEXTS}\b",
+    rf"\bstop sending (?:me )?(?:the |all |your |these |ur |any )?{_TEXTS}\b",
+    rf"\b(?:want|wanna|would like|like) to (?:stop|quit) (?:getting|receiving) "
+    rf"(?:any |these |your |the |ur )?{_TEXTS}\b",
+    r"\b(?:don'?t|do not|dont|never) (?:text|txt|message|msg|contact) me\b",
+    rf"\b(?:don'?t|do not|dont|no longer) (?:want|wish)(?: to (?:receive|get))? "
+    rf"(?:any |these |your |the |ur |more )?{_TEXTS}\b",
     rf"\bno more {_TEXTS}\b",
     r"\bunsubscribe me\b",
-    r"\b(?:remove|take) me (?:off|from)\b",
-    r"^remove me$",
-    r"\bopt me out\b",
-    rf"\bi (?:want|wanna|would like) to (?:stop|quit) (?:getting|receiving) {_TEXTS}\b",
+    rf"\b(?:remove|take) me (?:off|from) (?:this|the|your|ur|all|these) {_LIST}\b",
+    r"^(?:please |pls )?(?:remove|take) me(?: off)?$",
+    r"\bopt(?:ing)?[- ]?(?:me )?out\b",
+    r"\bcancel (?:my |the |this )?(?:subscription|texts|messages)\b",
     r"\bno m[aá]s (?:mensajes|textos)\b",
 ]
 _PLAIN = re.compile("|".join(_PLAIN_OPT_OUT))
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
+_WORDS = re.compile(r"[a-z]+")
+# A message made only of opt-out keywords and politeness ("please stop", "STOP STOP").
+_KEYWORD_TOKENS = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+)
+_POLITE = frozenset({"please", "pls", "plz", "now", "thanks", "thx", "thank", "you", "ok"})
 
 
 def normalise(text: str) -> str:
@@ -70,9 +84,11 @@ def classify(text: str, *, opted_out: bool, opt_out_type: str = "") -> Complianc
     kind = opt_out_type.strip().upper()
     if kind in ("STOP", "START", "HELP"):
         return {"STOP": Compliance.OPT_OUT, "START": Compliance.OPT_IN}.get(kind, Compliance.HELP)
-    word = normalise(text)
-    word = re.sub(r"\s+(?:please|pls|plz|now|thanks|thx)$", "", word)
-    if word in OPT_OUT_WORDS:
+    word = normalise(text).replace("'", "").replace("’", "")
+    tokens = _WORDS.findall(word)
+    if word in OPT_OUT_WORDS or (
+        tokens and set(tokens) <= _KEYWORD_TOKENS | _POLITE and set(tokens) & _KEYWORD_TOKENS
+    ):
         return Compliance.OPT_OUT
     if word in OPT_IN_WORDS or (opted_out and word in ("yes", "y")):
         return Compliance.OPT_IN

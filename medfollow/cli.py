@@ -15,7 +15,7 @@ import click
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
-from medfollow.runtime import QUEUES, Runtime
+from medfollow.runtime import QUEUES, WORKER_TTL, Runtime
 from medfollow.settings import Settings, SettingsError
 from messaging.phones import InvalidPhone, to_e164
 from store.enrolment import DEMO_PATIENT_PHONE, EnrolmentError, enrol, ensure_clinic, parse_med
@@ -33,7 +33,7 @@ def clear_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (SettingsError, InvalidPhone, EnrolmentError, LookupError) as exc:
-            raise click.ClickException(str(exc).strip("'\"")) from None
+            raise click.ClickException(str(exc)) from None
         except OperationalError:
             raise click.ClickException(
                 "the database is not reachable or not set up (run: medfollow db upgrade)"
@@ -165,7 +165,8 @@ def worker(burst: bool) -> None:
     rt = _runtime()
     configure_logging(rt.settings.log_level)
     runtime.install(rt)
-    Worker([rt.queue(q) for q in QUEUES], connection=rt.redis).work(
+    # A short TTL makes an idle worker beat every WORKER_TTL - 15 s, which /healthz reads.
+    Worker([rt.queue(q) for q in QUEUES], connection=rt.redis, worker_ttl=WORKER_TTL).work(
         with_scheduler=True, burst=burst, logging_level=rt.settings.log_level
     )
 

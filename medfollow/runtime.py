@@ -17,6 +17,8 @@ from store.db import session_factory
 URGENT_QUEUE = "urgent"
 DEFAULT_QUEUE = "default"
 QUEUES = (URGENT_QUEUE, DEFAULT_QUEUE)
+# RQ workers beat every WORKER_TTL - 15 seconds while idle.
+WORKER_TTL = 45
 
 
 @dataclass

@@ -11,10 +11,10 @@ from flask.typing import ResponseReturnValue
 from rq import Worker
 from sqlalchemy import text
 
-from medfollow.runtime import Runtime
+from medfollow.runtime import WORKER_TTL, Runtime
 
 bp = Blueprint("health", __name__)
-WORKER_STALE_SECONDS = 60
+WORKER_STALE_SECONDS = WORKER_TTL + 30
 
 
 def _database(rt: Runtime) -> str:
@@ -47,7 +47,7 @@ def _worker(rt: Runtime) -> str:
         beat = worker.last_heartbeat
         if beat is not None and now - beat.timestamp() < WORKER_STALE_SECONDS:
             return "up"
-    return "down (no worker heartbeat in the last minute)"
+    return f"down (no worker heartbeat in the last {WORKER_STALE_SECONDS} s)"
 
 
 CHECKS: dict[str, Callable[[Runtime], str]] = {

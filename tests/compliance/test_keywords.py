@@ -1,8 +1,7 @@
 """compliance.keywords.classify: carrier keywords, plain-language revocation, opt-in, help.
 
-Cases the product gets wrong today are kept with the *right* expectation and marked
-`xfail(strict=True)` (see KNOWN_BUGS): they run, and the day the classifier is fixed
-they turn into failures that say "remove the marker".
+Every misclassification found is added to these tables and fixed (REVIEW_CASES holds
+the ones found in the first review).
 """
 
 from __future__ import annotations
@@ -205,8 +204,8 @@ def test_it_does_not_take_a_medicine_sentence_for_a_compliance_keyword(
     assert classify(text, opted_out=opted_out) is None
 
 
-# Product bugs found while writing these tests: the expectation is the right one.
-KNOWN_BUGS: list[tuple[str, Compliance | None]] = [
+# Found in the first review (2026-11-22) and fixed: kept as regressions.
+REVIEW_CASES: list[tuple[str, Compliance | None]] = [
     # `(?:remove|take) me (?:off|from)` reads "take me off <medicine>" as an opt-out:
     # a patient asking to come off a medicine would be silently unsubscribed.
     ("can you take me off the zoloft", None),
@@ -233,9 +232,8 @@ KNOWN_BUGS: list[tuple[str, Compliance | None]] = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="known classifier bug, see KNOWN_BUGS")
-@pytest.mark.parametrize(("text", "expected"), KNOWN_BUGS)
-def test_it_classifies_the_known_bug_cases_correctly(
+@pytest.mark.parametrize(("text", "expected"), REVIEW_CASES)
+def test_it_classifies_the_review_cases_correctly(
     text: str, expected: Compliance | None
 ) -> None:
     assert classify(text, opted_out=False) is expected

@@ -1,8 +1,7 @@
 """escalation.safety: the deterministic crisis screen and the crisis reply.
 
-KNOWN_MISSES and KNOWN_FALSE_ALARMS record what the lexicon gets wrong today, with
-the right expectation. They are deliberately NOT run: each is a bug to fix in the
-lexicon, after which the case moves into CRISES or FALSE_ALARMS.
+The tables are the regression file: every miss or false alarm found is added to them
+(REVIEW_* hold the ones found in the first review) and the lexicon is fixed.
 """
 
 from __future__ import annotations
@@ -81,8 +80,8 @@ FALSE_ALARMS = [
     "i took a bunch of my vitamins",
 ]
 
-# Crisis phrasings the lexicon does not catch today (expected reasons given). NOT run.
-KNOWN_MISSES: list[tuple[str, tuple[str, ...]]] = [
+# Misses found in the first review (2026-11-22), now caught: kept as regressions.
+REVIEW_MISSES: list[tuple[str, tuple[str, ...]]] = [
     ("burned myself on purpose", ("self_injury",)),
     # `self[- ]?harm\b` fails on "harming" (and "self harm" is filed under ideation).
     ("been self harming", ("self_injury",)),
@@ -101,8 +100,8 @@ KNOWN_MISSES: list[tuple[str, tuple[str, ...]]] = [
     ("i bought a gun to end it", ("ideation",)),
 ]
 
-# Ordinary messages the lexicon escalates today (expected: tier "none"). NOT run.
-KNOWN_FALSE_ALARMS: list[str] = [
+# False alarms found in the first review (2026-11-22), now cleared: kept as regressions.
+REVIEW_FALSE_ALARMS: list[str] = [
     # Adherence answers: the overdose pattern has no notion of "on schedule".
     "I took all my pills this morning like you said",
     "took all my meds today",
@@ -123,7 +122,7 @@ KNOWN_FALSE_ALARMS: list[str] = [
 ]
 
 
-@pytest.mark.parametrize(("text", "reasons"), CRISES)
+@pytest.mark.parametrize(("text", "reasons"), CRISES + REVIEW_MISSES)
 def test_it_flags_crisis_language_with_its_reasons(text: str, reasons: tuple[str, ...]) -> None:
     found = screen(text)
     assert found.tier == "emergency"
@@ -137,7 +136,7 @@ def test_it_covers_each_reason_with_at_least_three_phrasings() -> None:
         assert sum(reasons == (reason,) for _, reasons in CRISES) >= 3, reason
 
 
-@pytest.mark.parametrize("text", FALSE_ALARMS)
+@pytest.mark.parametrize("text", FALSE_ALARMS + REVIEW_FALSE_ALARMS)
 def test_it_does_not_flag_idioms_or_ordinary_medicine_talk(text: str) -> None:
     assert screen(text) == Screen("none")
     assert not screen(text).crisis
@@ -163,8 +162,3 @@ def test_it_keeps_the_crisis_reply_gsm7_and_within_320_characters() -> None:
     assert info.encoding == "GSM-7"
     assert info.units <= 320
     assert len(crisis_reply()) <= 320
-
-
-def test_it_keeps_the_known_lists_disjoint_from_the_running_tables() -> None:
-    assert not {t for t, _ in KNOWN_MISSES} & {t for t, _ in CRISES}
-    assert not set(KNOWN_FALSE_ALARMS) & set(FALSE_ALARMS)

@@ -235,10 +235,6 @@ def test_it_upgrades_a_fresh_sqlite_file_from_scratch(settings: Settings, tmp_pa
     assert_ok(invoke(env, "db", "upgrade"))  # and again: nothing to do
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: clear_errors strips the closing quote of a message ending in a repr",
-)
 @pytest.mark.parametrize(
     ("args", "env_change", "expected"),
     [
