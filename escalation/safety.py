@@ -22,7 +22,9 @@ _ON_SCHEDULE = (
     r"(?! ?(?:this morning|this evening|today|tonight like|at \d|on time|on schedule|like "
     r"you|as prescribed|for today|yesterday|this week|every day))"
 )
-_IDIOM_DEATH = r"(?! (?:of|from) (?:embarrassment|laughter|laughing|boredom|cuteness|shame))(?! if\b)"
+_IDIOM_DEATH = (
+    r"(?! (?:of|from) (?:embarrassment|laughter|laughing|boredom|cuteness|shame))(?! if\b)"
+)
 CRISIS_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "ideation",
@@ -65,7 +67,8 @@ CRISIS_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "overdose",
         r"\b(?:i|i'?ve|i have|i just|just|he|she|they|my \w+) (?:overdosed|od'?d)\b"
-        r"|\boverdosing\b|\b(?:took|take|taken) an? overdose\b|\boverdose on (?:my|his|her|their|all)\b|💊💊",
+        r"|\boverdosing\b|\b(?:took|take|taken) an? overdose\b"
+        r"|\boverdose on (?:my|his|her|their|all)\b|💊💊",
     ),
 )
 _COMPILED = tuple((reason, re.compile(p)) for reason, p in CRISIS_PATTERNS)
