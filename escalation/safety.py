@@ -56,7 +56,8 @@ CRISIS_PATTERNS: tuple[tuple[str, str], ...] = (
     ("overdose", r"\b(?:took|swallowed|taken) all (?:of )?(?:my|the) \w+\b" + _ON_SCHEDULE),
     (
         "overdose",
-        r"\b(?:took|swallowed|taken) (?:like |about |around |maybe )?\d{2,} (?!" + _UNITS
+        r"\b(?:took|swallowed|taken) (?:like |about |around |maybe )?\d{2,} (?!"
+        + _UNITS
         + r"\b)(?:of (?:my|the) )?\w+",
     ),
     (

@@ -233,7 +233,5 @@ REVIEW_CASES: list[tuple[str, Compliance | None]] = [
 
 
 @pytest.mark.parametrize(("text", "expected"), REVIEW_CASES)
-def test_it_classifies_the_review_cases_correctly(
-    text: str, expected: Compliance | None
-) -> None:
+def test_it_classifies_the_review_cases_correctly(text: str, expected: Compliance | None) -> None:
     assert classify(text, opted_out=False) is expected
