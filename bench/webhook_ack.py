@@ -7,7 +7,8 @@ Run from the repository root:
 
 What it does, all on 127.0.0.1:
 
-1. Creates a fresh PostgreSQL database (postgresql://postgres@127.0.0.1:5432, trust auth),
+1. Creates a fresh PostgreSQL database (postgresql://postgres@127.0.0.1:5432, trust auth;
+   MEDFOLLOW_TEST_PG overrides it as in the tests, loopback only),
    runs the migrations and enrols --patients patients (+1555555xxxx numbers).
 2. Starts the real app under gunicorn (2 workers x 4 threads) with SMS_TRANSPORT=simulator
    and REDIS_URL on Redis database 12 (flushed before and after). No RQ workers run: this
@@ -53,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 from redis import Redis
@@ -67,7 +68,9 @@ from store.migrate import upgrade
 from store.models import Message
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# As in tests/conftest.py; scripts/setup_system.sh exports a URL with a password where
+# PostgreSQL does not trust local TCP connections. Loopback only.
+PG_ADMIN = os.environ.get("MEDFOLLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = "redis://127.0.0.1:6379/12"
 HOST = "127.0.0.1"
 PATH = "/twilio/sms"
@@ -80,6 +83,7 @@ REQUEST_TIMEOUT = 10.0  # per socket operation
 DRAIN_SECONDS = 30.0  # after the last scheduled send, wait at most this long for answers
 IDLE_RECONNECT = 1.5  # gunicorn closes idle keep-alive connections after 2 s
 READY_SECONDS = 60.0
+OTHER_CPU_LIMIT = 0.25  # cores used by other processes beyond which a run is flagged
 BODIES = ("took it", "yes", "hi", "took my pills", "feeling ok today", "all good thanks")
 STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
@@ -95,6 +99,8 @@ def log(text: str) -> None:
 
 def create_database() -> str:
     """A fresh PostgreSQL database (same scheme as tests/conftest.py); returns its URL."""
+    if urlsplit(PG_ADMIN).hostname != HOST:
+        raise SystemExit(f"the benchmark runs on {HOST} only; MEDFOLLOW_TEST_PG points elsewhere")
     name = f"medfollow_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -292,7 +298,6 @@ class Phase:
                 self.statuses[status] = self.statuses.get(status, 0) + 1
                 self.latency.append(done_at - due)
                 self.offsets.append(due - self.start)
-            if not error:
                 self.first_done = min(self.first_done, done_at)
                 self.last_done = max(self.last_done, done_at)
             if len(self.latency) + sum(self.errors.values()) == self.n:
@@ -442,8 +447,18 @@ class Summary:
     max_lag_ms: float
     generator_cpu: float  # generator CPU seconds / wall seconds (1.0 = one core)
     server_cpu: float  # gunicorn (master and workers), same unit
-    machine_busy: float  # all cores busy, 0..1
+    postgres_cpu: float  # the bench database's PostgreSQL backends, same unit
+    machine_cpu: float  # the whole machine, same unit (at most nproc)
     windows: list[tuple[float, float, float]]  # (start s, p50 ms, p99 ms) by scheduled time
+
+    @property
+    def other_cpu(self) -> float:
+        """Cores used by everything else: Redis, the kernel, and any other work running."""
+        return max(0.0, self.machine_cpu - self.server_cpu - self.postgres_cpu - self.generator_cpu)
+
+    @property
+    def disturbed(self) -> bool:
+        return self.other_cpu > OTHER_CPU_LIMIT
 
 
 def by_window(phase: Phase, width: float) -> list[tuple[float, float, float]]:
@@ -461,37 +476,44 @@ def by_window(phase: Phase, width: float) -> list[tuple[float, float, float]]:
 
 @dataclass(frozen=True)
 class Usage:
-    """CPU counters around a run."""
+    """CPU counters around a run, to tell a slow server from a busy machine."""
 
-    generator: float  # seconds
-    server: float  # seconds
-    busy: int  # machine jiffies
-    total: int
+    wall: float  # perf_counter seconds
+    generator: float  # CPU seconds of this process
+    server: float  # CPU seconds of gunicorn (master and workers)
+    postgres: float  # CPU seconds of the PostgreSQL backends serving the bench database
+    busy: float  # CPU seconds of the whole machine, all cores
 
     @classmethod
-    def now(cls, server_pid: int) -> Usage:
-        busy, total = machine_jiffies()
-        return cls(time.process_time(), tree_cpu(server_pid), busy, total)
+    def now(cls, server_pid: int, db_name: str) -> Usage:
+        server, postgres = process_cpu(server_pid, db_name)
+        return cls(time.perf_counter(), time.process_time(), server, postgres, machine_busy())
 
 
-def machine_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies over all cores since boot, from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+def machine_busy() -> float:
+    """Busy CPU seconds over all cores since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
     idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its direct children, from /proc."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def process_cpu(server_pid: int, db_name: str) -> tuple[float, float]:
+    """CPU seconds (user + system) of gunicorn (the master and its children) and of the
+    PostgreSQL backends connected to `db_name`, from /proc."""
+    server = postgres = 0
+    marker = f" {db_name} ".encode()
+    for proc_dir in Path("/proc").glob("[0-9]*"):
         try:
-            rest = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
+            rest = (proc_dir / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks = int(rest[11]) + int(rest[12])
+            if proc_dir.name == str(server_pid) or rest[1] == str(server_pid):
+                server += ticks
+            elif marker in (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ") + b" ":
+                postgres += ticks
+        except (OSError, IndexError, ValueError):
             continue
-        if stat.parent.name == str(pid) or rest[1] == str(pid):
-            ticks += int(rest[11]) + int(rest[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    tck = os.sysconf("SC_CLK_TCK")
+    return server / tck, postgres / tck
 
 
 def summarise(phase: Phase, before: Usage, after: Usage, width: float) -> Summary:
@@ -500,7 +522,7 @@ def summarise(phase: Phase, before: Usage, after: Usage, width: float) -> Summar
     # Answers per second between the first answer and the last: the target rate exactly
     # when the server keeps up; less when answers fall behind the schedule.
     spread = phase.last_done - phase.first_done
-    window = phase.last_done - phase.start
+    elapsed = max(1e-9, after.wall - before.wall)
     return Summary(
         rate=phase.rate,
         scheduled=phase.n,
@@ -516,9 +538,10 @@ def summarise(phase: Phase, before: Usage, after: Usage, width: float) -> Summar
         errors=dict(sorted(phase.errors.items())),
         retried=phase.retried,
         max_lag_ms=phase.max_lag * 1000,
-        generator_cpu=(after.generator - before.generator) / window if window > 0 else 0.0,
-        server_cpu=(after.server - before.server) / window if window > 0 else 0.0,
-        machine_busy=(after.busy - before.busy) / max(1, after.total - before.total),
+        generator_cpu=(after.generator - before.generator) / elapsed,
+        server_cpu=(after.server - before.server) / elapsed,
+        postgres_cpu=(after.postgres - before.postgres) / elapsed,
+        machine_cpu=(after.busy - before.busy) / elapsed,
         windows=by_window(phase, width),
     )
 
@@ -598,6 +621,14 @@ def render(
             f"{hi.p99:.1f} / {lo.p99:.1f} = **{ratio:.2f}x**"
         )
         lines.append("")
+    disturbed = [fmt_rate(r.rate) for r in results if r.disturbed]
+    if disturbed:
+        lines += [
+            f"**Warning:** other processes used more than {OTHER_CPU_LIMIT:g} of a core during "
+            f"the {', '.join(disturbed)} rps run(s) (see below): those figures include their "
+            "interference. Rerun on a quiet machine.",
+            "",
+        ]
     lines.append("Details per rate:")
     lines.append("")
     for r in results:
@@ -608,8 +639,10 @@ def render(
             f"- **{fmt_rate(r.rate)} rps**: scheduled {r.scheduled}, answered {r.answered} "
             f"(status {statuses}); errors: {errors}; stale keep-alive retries {r.retried}; "
             f"max send lag {r.max_lag_ms:.1f} ms",
-            f"  - CPU during the run: machine {r.machine_busy:.0%} busy (all cores); gunicorn "
-            f"{r.server_cpu:.0%} of one core; load generator {r.generator_cpu:.0%} of one core",
+            f"  - CPU during the run, in cores: machine {r.machine_cpu:.2f} of {os.cpu_count()}; "
+            f"gunicorn {r.server_cpu:.2f}; PostgreSQL backends {r.postgres_cpu:.2f}; "
+            f"load generator {r.generator_cpu:.2f}; everything else {r.other_cpu:.2f}"
+            + (" (**disturbed by other work on the machine**)" if r.disturbed else ""),
             f"  - p50/p99 ms by scheduled time: {trend}",
         ]
     lines += [
@@ -718,15 +751,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             w = gen.run(warmup, rate)
             answered_200 += w.statuses.get(200, 0)
             log(f"{fmt_rate(rate)} rps: measuring {duration:g} s ({len(measured)} requests)")
-            before = Usage.now(proc.pid)
+            db_name = db_url.rsplit("/", 1)[1]
+            before = Usage.now(proc.pid, db_name)
             phase = gen.run(measured, rate)
-            summary = summarise(phase, before, Usage.now(proc.pid), window_width(duration))
+            after = Usage.now(proc.pid, db_name)
+            summary = summarise(phase, before, after, window_width(duration))
             answered_200 += phase.statuses.get(200, 0)
             results.append(summary)
             log(
                 f"{fmt_rate(rate)} rps: achieved {summary.achieved:.1f}, p50 {summary.p50:.1f} "
                 f"p99 {summary.p99:.1f} max {summary.max:.1f} ms, non-200 {summary.non_200}, "
-                f"errors {sum(summary.errors.values())}"
+                f"errors {sum(summary.errors.values())}; CPU cores: gunicorn "
+                f"{summary.server_cpu:.2f}, postgres {summary.postgres_cpu:.2f}, generator "
+                f"{summary.generator_cpu:.2f}, other {summary.other_cpu:.2f}"
             )
         gen.close()
         gen = None

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `make bench`: the benchmarks, on loopback only, bounded in time. Figures go to
+# docs/benchmarks.md with the command that produced each.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+pg_env="$(bash scripts/setup_system.sh test)"
+[ -n "$pg_env" ] && export "${pg_env?}"
+bash scripts/setup_app.sh
+say "webhook acknowledgement latency (50 and 200 requests/s, 30 s each)"
+.venv/bin/python -m bench.webhook_ack --rates 50,200 --duration 30 --out docs/benchmarks.md "$@"
