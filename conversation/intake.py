@@ -67,7 +67,8 @@ def triage(session: Session, msg: Message, clinic: ClinicInfo, opt_out_type: str
     2. Unenrolled sender -> one reply saying how to join (at most once a day).
     3. Compliance keyword -> opt out, opt in or help, with its one confirmation.
     4. Opted-out patient -> stored, no reply.
-    5. Otherwise the message goes on to the dialogue (Rasa), unless it was a crisis.
+    5. Otherwise the message goes on to the dialogue (Rasa); after a crisis reply the
+       dialogue asks the ASQ screening questions.
     """
     patient = session.get(Patient, msg.patient_id) if msg.patient_id else None
     found = screen(msg.body)
@@ -88,9 +89,7 @@ def triage(session: Session, msg: Message, clinic: ClinicInfo, opt_out_type: str
     if patient.opted_out:
         msg.handled_by = "opted_out"
         return _done(msg, intake)
-    if found.crisis:
-        msg.handled_by = "safety"
-        return _done(msg, intake)
+    # A crisis goes on to the dialogue too: after the resources, the screening questions.
     intake.to_dialogue = True
     return intake
 

@@ -8,7 +8,7 @@ from rq import Retry
 from sqlalchemy import select, update
 
 from conversation.ordering import PatientLock
-from conversation.rasa_client import converse
+from conversation.rasa_client import converse, trigger
 from medfollow import runtime
 from medfollow.runtime import URGENT_QUEUE, Runtime
 from messaging.outbound import SendFailed, deliver, pending_for, queue_text
@@ -82,12 +82,16 @@ def _turn(rt: Runtime, message_id: int) -> None:
         msg = session.get_one(Message, message_id)
         patient = session.get_one(Patient, msg.patient_id)
         sender, text, opted_out = patient.pseudonym, msg.body, patient.opted_out
+        flagged = msg.safety_flag is not None
+    metadata: dict[str, object] = {"message_id": message_id}
+    if flagged:
+        # The safety screen already sent the crisis reply: the dialogue goes on to the
+        # screening questions, whatever the NLU would have made of the words.
+        text, metadata["screened"] = "/self_harm", True
     replies = (
         []
         if opted_out
-        else converse(
-            rt.settings.rasa_url, sender, text, {"message_id": message_id}, rt.settings.rasa_timeout
-        )
+        else converse(rt.settings.rasa_url, sender, text, metadata, rt.settings.rasa_timeout)
     )
     with rt.sessions.begin() as session:
         done = session.execute(
@@ -123,3 +127,42 @@ def _flush(rt: Runtime, patient_id: int) -> None:
             log.warning("send of message %s failed; retrying in a job", message_id)
             enqueue_send(rt, message_id)
             return
+
+
+def enqueue_trigger(rt: Runtime, patient_id: int, intent: str, entities: dict[str, str]) -> None:
+    rt.queue().enqueue(start_dialogue, patient_id, intent, entities, retry=retry_policy(rt))
+
+
+def start_dialogue(patient_id: int, intent: str, entities: dict[str, str]) -> int:
+    """Start a bot-initiated conversation (a check-in, a mood check) for one patient.
+
+    Holds the patient's lock like a dialogue turn, so it never interleaves with one;
+    if the lock is busy it tries again shortly. Returns the number of texts queued.
+    """
+    from datetime import timedelta
+
+    from care.checkins import mark_skipped
+
+    rt = runtime.current()
+    lock = PatientLock(rt.redis, patient_id)
+    if not lock.acquire():
+        rt.queue().enqueue_in(timedelta(seconds=2), start_dialogue, patient_id, intent, entities)
+        return 0
+    try:
+        with rt.sessions() as session:
+            patient = session.get_one(Patient, patient_id)
+            sender, blocked = patient.pseudonym, patient.opted_out or patient.status != "active"
+        if blocked:
+            with rt.sessions.begin() as session:
+                mark_skipped(session, entities.get("checkin_id"))
+            return 0
+        s = rt.settings
+        texts = trigger(s.rasa_url, s.rasa_token.reveal(), sender, intent, entities, s.rasa_timeout)
+        kind = "checkin" if intent == "EXTERNAL_dose_checkin" else "scheduled"
+        with rt.sessions.begin() as session:
+            for text in texts:
+                queue_text(session, body=text, kind=kind, patient_id=patient_id)
+        _flush(rt, patient_id)
+        return len(texts)
+    finally:
+        lock.release()

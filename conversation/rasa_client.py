@@ -48,3 +48,25 @@ def converse(
         return bot_texts(resp.json())
     except ValueError:
         raise RasaUnavailable("Rasa returned a body that is not JSON") from None
+
+
+def trigger(
+    base_url: str, token: str, sender: str, intent: str, entities: dict[str, str], timeout: float
+) -> list[str]:
+    """Start a bot-initiated turn (a check-in) with Rasa's trigger_intent; return its texts."""
+    try:
+        resp = requests.post(
+            f"{base_url}/conversations/{sender}/trigger_intent",
+            params={"output_channel": "collector", "token": token},
+            json={"name": intent, "entities": entities},
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        raise RasaUnavailable(f"Rasa unreachable: {type(exc).__name__}") from None
+    if not 200 <= resp.status_code < 300:
+        raise RasaUnavailable(f"Rasa answered HTTP {resp.status_code}")
+    try:
+        body = resp.json()
+    except ValueError:
+        raise RasaUnavailable("Rasa returned a body that is not JSON") from None
+    return bot_texts(body.get("messages") if isinstance(body, dict) else None)

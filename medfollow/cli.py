@@ -152,6 +152,84 @@ def demo_seed() -> None:
     click.echo(f"demo patient: {DEMO_PATIENT_PHONE}")
 
 
+@main.command("triage")
+@clear_errors
+def triage_cmd() -> None:
+    """Read JSON lines on stdin ({"text", "medications", "context"}); write one result each."""
+    from education.library import load_library
+    from medfollow.triage import StackNotRunning, parse, triage
+
+    s = Settings.from_env()
+    library = load_library()
+    try:
+        parse(s.rasa_url, s.rasa_token.reveal(), "hello")
+        for number, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:
+                raise click.ClickException(f"line {number} is not JSON") from None
+            if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+                raise click.ClickException(f'line {number} needs a "text" string')
+            result = triage(item, library, s.rasa_url, s.rasa_token.reveal())
+            click.echo(json.dumps(result))
+            sys.stdout.flush()
+    except StackNotRunning as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def checkin() -> None:
+    """Dose check-ins."""
+
+
+@checkin.command("send")
+@click.option("--phone", required=True)
+@click.option("--med", default=None, help="Which medicine (default: the first in the plan).")
+@clear_errors
+def checkin_send(phone: str, med: str | None) -> None:
+    """Send a dose check-in now (the scheduler sends them at their times)."""
+    from care.checkins import create_due_now
+    from conversation.jobs import enqueue_trigger
+
+    rt = _runtime()
+    e164 = to_e164(phone, rt.settings.default_region)
+    with rt.sessions.begin() as session:
+        found = by_phone(session, e164)
+        if found is None:
+            raise LookupError("no patient with that phone number")
+        entries = [r for r in found.regimen if r.active and (not med or r.medication.name == med)]
+        if not entries:
+            raise LookupError("no such medicine in the patient's plan")
+        created = create_due_now(session, found, entries[0])
+        patient_id, checkin_id = found.id, created.id
+    enqueue_trigger(rt, patient_id, "EXTERNAL_dose_checkin", {"checkin_id": str(checkin_id)})
+    click.echo(f"check-in {checkin_id} queued")
+
+
+@main.group()
+def mood() -> None:
+    """Mood questionnaires."""
+
+
+@mood.command("send")
+@click.option("--phone", required=True)
+@clear_errors
+def mood_send(phone: str) -> None:
+    """Start the PHQ-2 mood check now."""
+    from conversation.jobs import enqueue_trigger
+
+    rt = _runtime()
+    with rt.sessions() as session:
+        found = by_phone(session, to_e164(phone, rt.settings.default_region))
+        if found is None:
+            raise LookupError("no patient with that phone number")
+        patient_id = found.id
+    enqueue_trigger(rt, patient_id, "EXTERNAL_mood_check", {})
+    click.echo("mood check queued")
+
+
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @clear_errors

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
-_PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+# E.164 (+15551234567) and US formats ((555) 123-4567, 555-123-4567, 555.123.4567).
+_PHONE = re.compile(r"\+\d{8,15}\b|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b")
 
 
 class RedactPhones(logging.Filter):

@@ -158,5 +158,63 @@ class Alert(Base):
     tier: Mapped[str] = mapped_column(String(16))
     rules: Mapped[str] = mapped_column(String(200))
     evidence_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    # What the care team should know, in plain words; visible to clinicians, never logged.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Checkin(Base):
+    """One scheduled dose check-in: unique per patient, regimen entry and local time."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (UniqueConstraint("patient_id", "regimen_id", "scheduled_local"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    regimen_id: Mapped[int] = mapped_column(ForeignKey("regimen.id"))
+    # The patient's local wall-clock time of the dose, ISO "2026-11-22T20:00".
+    scheduled_local: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="due")
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reminder_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    regimen: Mapped[Regimen] = relationship(lazy="joined")
+
+
+class SideEffectReport(Base):
+    """A side effect the patient reported, with FIBSER ratings (0-6) as they arrive."""
+
+    __tablename__ = "side_effect_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    symptom: Mapped[str] = mapped_column(String(200))
+    red_flag: Mapped[bool] = mapped_column(Boolean, default=False)
+    frequency: Mapped[int | None] = mapped_column(Integer)
+    intensity: Mapped[int | None] = mapped_column(Integer)
+    burden: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Score(Base):
+    """A questionnaire (PHQ-2, PHQ-9, ASQ): item answers stored as each one arrives."""
+
+    __tablename__ = "score"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(16))
+    # Item answers as "item=value" pairs, comma-separated: "1=2,2=1".
+    items: Mapped[str] = mapped_column(String(200), default="")
+    total: Mapped[int | None] = mapped_column(Integer)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -19,8 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "bot" / "config.yml"
 DOMAIN = ROOT / "bot" / "domain"
-DATA = [ROOT / "bot" / "data", ROOT / "nlu"]
-TEST_STORIES = ROOT / "bot" / "tests" / "test_stories.yml"
+DATA = [ROOT / "bot" / "data", ROOT / "nlu" / "train"]
+TEST_STORIES = ROOT / "bot" / "tests"
 
 MIN_EXAMPLES_PER_INTENT = 40
 MAX_SMS_CHARS = 320
@@ -178,7 +178,8 @@ def test_it_has_test_stories_for_every_rule() -> None:
     }
     story_actions = {
         step["action"]
-        for story in load(TEST_STORIES)["stories"]
+        for path in yaml_files(TEST_STORIES)
+        for story in load(path)["stories"]
         for step in story["steps"]
         if "action" in step
     }
@@ -197,7 +198,9 @@ def test_it_keeps_every_response_to_gsm7_and_320_characters() -> None:
 
 def test_it_has_enough_examples_for_every_intent() -> None:
     examples = nlu_examples()
-    for intent in sorted(domain_intents() - NO_EXAMPLES_NEEDED):
+    for intent in sorted(
+        i for i in domain_intents() - NO_EXAMPLES_NEEDED if not i.startswith("EXTERNAL_")
+    ):
         count = len(set(examples.get(intent, [])))
         assert count >= MIN_EXAMPLES_PER_INTENT, (
             f"intent {intent!r} has {count} distinct NLU examples, "

@@ -1,0 +1,190 @@
+"""Crisis: resources first (unless the safety screen already sent them), then the ASQ.
+
+The ASQ (NIMH, free to use) follows the crisis resources, never replaces them. Each
+answer is stored as it arrives; item 5 (thoughts of suicide right now) escalates at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import provider
+from bot.actions.names import (
+    ACTION_CRISIS_RESPONSE,
+    ACTION_SUBMIT_ASQ,
+    VALIDATE_ASQ_FORM,
+)
+from care.followups import raise_followup
+from care.scores import finish, save_item
+from escalation.safety import crisis_reply
+from instruments.answers import parse_yes_no
+from instruments.scoring import asq_result
+
+ASQ_SLOTS = tuple(f"asq_{i}" for i in range(1, 6))
+REASK = "Please reply YES or NO."
+ACUTE_REPLY = (
+    "Thank you for telling me. Please call or text 988 now, or call 911 if you are in "
+    "danger. Stay with someone you trust if you can. We have asked your care team to "
+    "contact you right away."
+)
+POSITIVE_REPLY = (
+    "Thank you for answering. We have asked your care team to contact you today. If things "
+    "get worse, call or text 988, or call 911."
+)
+NEGATIVE_REPLY = (
+    "Thank you for answering. If you ever feel unsafe, call or text 988 any time, or 911 in "
+    "an emergency. You can also text us here."
+)
+
+
+def crisis_alert(pseudonym: str, mid: int | None) -> None:
+    from store.patients import by_pseudonym
+
+    with provider.sessions().begin() as session:
+        patient = by_pseudonym(session, pseudonym)
+        if patient is not None:
+            raise_followup(
+                session,
+                patient_id=patient.id,
+                tier="emergency",
+                rules=["R1"],
+                summary="Crisis language in a message.",
+                message_id=mid,
+            )
+
+
+class ActionCrisisResponse(Action):  # type: ignore[misc]
+    def name(self) -> str:
+        return ACTION_CRISIS_RESPONSE
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if not provider.screened(tracker):
+            # The screen missed it but the NLU heard it: resources now, and the care team.
+            dispatcher.utter_message(text=crisis_reply())
+            await provider.in_thread(crisis_alert, tracker.sender_id, provider.message_id(tracker))
+        dispatcher.utter_message(response="utter_asq_intro")
+        # Any questionnaire in progress stops here; the rules go on to the ASQ.
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            *(SlotSet(s, None) for s in (*ASQ_SLOTS, "score_id")),
+        ]
+
+
+def store_answer(pseudonym: str, score_id: Any, item: int, yes: bool, mid: int | None) -> int:
+    from store.patients import by_pseudonym
+
+    with provider.sessions().begin() as session:
+        patient = by_pseudonym(session, pseudonym)
+        if patient is None:
+            return 0
+        sid = int(score_id) if score_id and str(score_id).isdigit() else None
+        score = save_item(session, patient.id, sid, "ASQ", item, int(yes))
+        if yes and item == 5:
+            raise_followup(
+                session,
+                patient_id=patient.id,
+                tier="emergency",
+                rules=["R4"],
+                summary="ASQ: thoughts of suicide right now.",
+                message_id=mid,
+            )
+        return score.id
+
+
+class ValidateAsqForm(FormValidationAction):  # type: ignore[misc]
+    def name(self) -> str:
+        return VALIDATE_ASQ_FORM
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Any,
+    ) -> list[str]:
+        answered = {i: tracker.get_slot(f"asq_{i}") == "yes" for i in range(1, 5)}
+        done = all(tracker.get_slot(f"asq_{i}") is not None for i in range(1, 5))
+        if done and asq_result(answered) == "negative":
+            return [s for s in domain_slots if s != "asq_5"]
+        return domain_slots
+
+    async def _item(
+        self, item: int, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        yes = parse_yes_no(str(value or ""))
+        if yes is None:
+            dispatcher.utter_message(text=REASK)
+            return {f"asq_{item}": None}
+        sid = await provider.in_thread(
+            store_answer,
+            tracker.sender_id,
+            tracker.get_slot("score_id"),
+            item,
+            yes,
+            provider.message_id(tracker),
+        )
+        return {f"asq_{item}": "yes" if yes else "no", "score_id": str(sid)}
+
+
+def _validator(item: int) -> Any:
+    async def validate(
+        self: ValidateAsqForm,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Any,
+    ) -> dict[str, Any]:
+        return await self._item(item, value, dispatcher, tracker)
+
+    return validate
+
+
+for _i in range(1, 6):
+    setattr(ValidateAsqForm, f"validate_asq_{_i}", _validator(_i))
+
+
+def finish_asq(pseudonym: str, score_id: Any, answers: dict[int, bool], mid: int | None) -> str:
+    from store.patients import by_pseudonym
+
+    result = asq_result(answers)
+    with provider.sessions().begin() as session:
+        patient = by_pseudonym(session, pseudonym)
+        if score_id and str(score_id).isdigit():
+            finish(session, int(score_id), "ASQ")
+        if patient is not None and result == "positive":
+            raise_followup(
+                session,
+                patient_id=patient.id,
+                tier="urgent",
+                rules=["R6"],
+                summary="ASQ positive (not acute).",
+                message_id=mid,
+            )
+    return result
+
+
+class ActionSubmitAsq(Action):  # type: ignore[misc]
+    def name(self) -> str:
+        return ACTION_SUBMIT_ASQ
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        answers = {i: tracker.get_slot(f"asq_{i}") == "yes" for i in range(1, 6)}
+        result = await provider.in_thread(
+            finish_asq,
+            tracker.sender_id,
+            tracker.get_slot("score_id"),
+            answers,
+            provider.message_id(tracker),
+        )
+        reply = {"acute": ACUTE_REPLY, "positive": POSITIVE_REPLY}.get(result, NEGATIVE_REPLY)
+        dispatcher.utter_message(text=reply)
+        return [SlotSet("score_id", None)]

@@ -1,0 +1,181 @@
+"""Mood: PHQ-2, then PHQ-9 when positive; each item is scored and stored as it arrives.
+Item 9 above 0 escalates at once, before the questionnaire ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import provider
+from bot.actions.names import (
+    ACTION_START_MOOD_CHECK,
+    ACTION_SUBMIT_PHQ2,
+    ACTION_SUBMIT_PHQ9,
+    VALIDATE_PHQ2_FORM,
+    VALIDATE_PHQ9_FORM,
+)
+from care.followups import raise_followup
+from care.scores import finish, items_of, save_item
+from escalation.safety import crisis_reply
+from instruments.answers import parse_phq
+from instruments.scoring import item9_escalates, phq2_positive, phq9_band
+
+PHQ_SLOTS = tuple(f"phq_{i}" for i in range(1, 10))
+REASK = "Please reply with 0, 1, 2 or 3 (0 = not at all, 3 = nearly every day)."
+ITEM9_REPLY = "Thank you for telling us. We have asked your care team to contact you today. "
+
+
+def store_item(pseudonym: str, score_id: Any, item: int, value: int, mid: int | None) -> int:
+    """Store one PHQ answer; escalate item 9 at once. Returns the score id."""
+    from store.patients import by_pseudonym
+
+    with provider.sessions().begin() as session:
+        patient = by_pseudonym(session, pseudonym)
+        if patient is None:
+            return 0
+        instrument = "PHQ-2" if item <= 2 else "PHQ-9"
+        sid = int(score_id) if score_id and str(score_id).isdigit() else None
+        score = save_item(session, patient.id, sid, instrument, item, value)
+        if item == 9 and item9_escalates(value):
+            raise_followup(
+                session,
+                patient_id=patient.id,
+                tier="urgent",
+                rules=["R5" if value >= 2 else "R6"],
+                summary=f"PHQ-9 item 9 answered {value} (thoughts of death or self-harm).",
+                message_id=mid,
+            )
+        return score.id
+
+
+class _PhqItems:
+    """Shared item validation (a mixin, so the action server does not register it)."""
+
+    async def _item(
+        self, item: int, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        score = parse_phq(str(value or ""))
+        if score is None:
+            dispatcher.utter_message(text=REASK)
+            return {f"phq_{item}": None}
+        sid = await provider.in_thread(
+            store_item,
+            tracker.sender_id,
+            tracker.get_slot("score_id"),
+            item,
+            score,
+            provider.message_id(tracker),
+        )
+        if item == 9 and item9_escalates(score):
+            dispatcher.utter_message(text=ITEM9_REPLY + crisis_reply())
+        return {f"phq_{item}": str(score), "score_id": str(sid)}
+
+
+def _validator(item: int) -> Any:
+    async def validate(
+        self: _PhqItems,
+        value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Any,
+    ) -> dict[str, Any]:
+        return await self._item(item, value, dispatcher, tracker)
+
+    return validate
+
+
+class ValidatePhq2Form(_PhqItems, FormValidationAction):  # type: ignore[misc]
+    def name(self) -> str:
+        return VALIDATE_PHQ2_FORM
+
+
+class ValidatePhq9Form(_PhqItems, FormValidationAction):  # type: ignore[misc]
+    def name(self) -> str:
+        return VALIDATE_PHQ9_FORM
+
+
+for _i in (1, 2):
+    setattr(ValidatePhq2Form, f"validate_phq_{_i}", _validator(_i))
+for _i in range(3, 10):
+    setattr(ValidatePhq9Form, f"validate_phq_{_i}", _validator(_i))
+
+
+class ActionStartMoodCheck(Action):  # type: ignore[misc]
+    """Start the mood questions with a clean slate (scheduled or offered after a mood report)."""
+
+    def name(self) -> str:
+        return ACTION_START_MOOD_CHECK
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_mood_intro")
+        return [SlotSet(s, None) for s in (*PHQ_SLOTS, "score_id", "phq2_positive")]
+
+
+def finish_score(pseudonym: str, score_id: Any, instrument: str, mid: int | None) -> dict[int, int]:
+    from store.patients import by_pseudonym
+
+    if not score_id or not str(score_id).isdigit():
+        return {}
+    with provider.sessions().begin() as session:
+        patient = by_pseudonym(session, pseudonym)
+        score = finish(session, int(score_id), instrument)
+        if score is None or patient is None:
+            return {}
+        answers = items_of(score)
+        total = sum(answers.values())
+        if instrument == "PHQ-9" and answers.get(9, 0) == 0 and total >= 10:
+            raise_followup(
+                session,
+                patient_id=patient.id,
+                tier="prompt",
+                rules=["R16" if total >= 20 else "R17"],
+                message_id=mid,
+                summary=f"PHQ-9 total {total} ({phq9_band(total)}).",
+            )
+        return answers
+
+
+class ActionSubmitPhq2(Action):  # type: ignore[misc]
+    def name(self) -> str:
+        return ACTION_SUBMIT_PHQ2
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        one, two = (int(tracker.get_slot(f"phq_{i}") or 0) for i in (1, 2))
+        if phq2_positive(one, two):
+            # The rules go on to the PHQ-9 when this slot is true.
+            dispatcher.utter_message(response="utter_phq9_intro")
+            return [SlotSet("phq2_positive", True)]
+        await provider.in_thread(
+            finish_score,
+            tracker.sender_id,
+            tracker.get_slot("score_id"),
+            "PHQ-2",
+            provider.message_id(tracker),
+        )
+        dispatcher.utter_message(response="utter_mood_thanks")
+        return [SlotSet("score_id", None), SlotSet("phq2_positive", False)]
+
+
+class ActionSubmitPhq9(Action):  # type: ignore[misc]
+    def name(self) -> str:
+        return ACTION_SUBMIT_PHQ9
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        await provider.in_thread(
+            finish_score,
+            tracker.sender_id,
+            tracker.get_slot("score_id"),
+            "PHQ-9",
+            provider.message_id(tracker),
+        )
+        dispatcher.utter_message(response="utter_mood_thanks")
+        return [SlotSet("score_id", None)]

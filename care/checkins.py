@@ -1,0 +1,99 @@
+"""Dose check-ins: how a check-in names the dose, and recording the patient's answer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import Checkin, DoseEvent, Patient, Regimen, utcnow
+
+# A check-in waits this long for its answer (the scheduling work makes it per plan).
+ANSWER_WINDOW = timedelta(hours=6)
+OPEN = ("sent", "later")
+
+
+def part_of_day(hhmm: str) -> str:
+    hour = int(hhmm[:2])
+    if hour < 12:
+        return "morning"
+    if hour < 17:
+        return "afternoon"
+    if hour < 21:
+        return "evening"
+    return "night-time"
+
+
+def dose_words(patient: Patient, regimen: Regimen, hhmm: str) -> str:
+    """ "your evening medicine", or "your sertraline" only if the patient agreed to names."""
+    if patient.sms_detail_level == "named":
+        return f"your {regimen.medication.name}"
+    return f"your {part_of_day(hhmm)} medicine"
+
+
+def local_now(patient: Patient) -> datetime:
+    return datetime.now(ZoneInfo(patient.timezone))
+
+
+def create_due_now(session: Session, patient: Patient, regimen: Regimen) -> Checkin:
+    """A check-in for the dose due now (the CLI and tests; the scheduler plans the rest)."""
+    now = local_now(patient)
+    checkin = Checkin(
+        patient_id=patient.id,
+        regimen_id=regimen.id,
+        scheduled_local=now.strftime("%Y-%m-%dT%H:%M"),
+        due_at=utcnow(),
+    )
+    session.add(checkin)
+    session.flush()
+    return checkin
+
+
+def open_checkin(
+    session: Session, patient_id: int, checkin_id: int | None = None
+) -> Checkin | None:
+    """The check-in the patient is answering: the one asked about, if still open."""
+    query = select(Checkin).where(
+        Checkin.patient_id == patient_id,
+        Checkin.status.in_(OPEN),
+        Checkin.sent_at >= utcnow() - ANSWER_WINDOW,
+    )
+    if checkin_id is not None:
+        query = query.where(Checkin.id == checkin_id)
+    return session.scalars(query.order_by(Checkin.sent_at.desc())).first()
+
+
+def record_answer(
+    session: Session,
+    checkin: Checkin,
+    outcome: str,
+    *,
+    message_id: int | None = None,
+    later_at: datetime | None = None,
+) -> DoseEvent:
+    """Record taken, missed or later against an open check-in, with its dose event."""
+    if outcome not in ("taken", "missed", "later"):
+        raise ValueError(f"unknown outcome {outcome!r}")
+    checkin.outcome = outcome
+    checkin.answered_at = utcnow()
+    checkin.status = "later" if outcome == "later" else "answered"
+    checkin.reminder_at = later_at if outcome == "later" else None
+    event = DoseEvent(
+        patient_id=checkin.patient_id,
+        regimen_id=checkin.regimen_id,
+        outcome=outcome,
+        message_id=message_id,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def mark_skipped(session: Session, checkin_id: str | None) -> None:
+    """A check-in that cannot go out (opted out, paused) is skipped, not left due."""
+    if checkin_id and checkin_id.isdigit():
+        checkin = session.get(Checkin, int(checkin_id))
+        if checkin is not None and checkin.status == "due":
+            checkin.status = "skipped"
