@@ -49,8 +49,23 @@ def mentioned(text: str, library: Library) -> list[Medication]:
     return list(found.values())
 
 
-def unnamed(text: str, med: Medication) -> str:
+def unnamed(text: str, med: Medication, instead: str = "this medicine") -> str:
     """The text with the medicine's names replaced, for patients who chose unnamed texts."""
     for name in sorted((med.name, *med.brands), key=len, reverse=True):
-        text = re.sub(rf"\b{re.escape(name)}\b", "this medicine", text, flags=re.IGNORECASE)
+        text = re.sub(rf"\b{re.escape(name)}\b", instead, text, flags=re.IGNORECASE)
     return text
+
+
+def other_products(text: str) -> list[str]:
+    """Words after "with", "take" or "and": products the library may not hold (advil)."""
+    return re.findall(
+        r"\b(?:with|take|taking|and)\s+(?:some\s+|an?\s+)?([a-z][a-z' \-]{2,30}?)"
+        r"(?:\?|$|\s+(?:with|and|on|while)\b)",
+        text.lower(),
+    )
+
+
+def asked_about(text: str, current: list[str], library: Library) -> list[str]:
+    """What the patient asks to combine with their current medicines."""
+    named = [m.name for m in mentioned(text, library) if m.name not in current]
+    return named or other_products(text)

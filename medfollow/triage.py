@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from compliance.keywords import classify
-from education.answers import mentioned
+from education.answers import asked_about
 from education.interactions import find_interactions
 from education.library import Library
 from escalation.rules import Event, MedicineFacts, assess
@@ -48,7 +48,7 @@ def triage(item: dict[str, Any], library: Library, rasa_url: str, token: str) ->
         intent, confidence = parse(rasa_url, token, text)
     tiers: tuple[str, ...] = ()
     if intent == "ask_interaction":
-        others = [m.name for m in mentioned(text, library) if m.name not in names] or [text]
+        others = asked_about(text, names, library)
         tiers = tuple(
             row.tier for other in others for row in find_interactions(names, other, library)
         )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.actions import provider
 from bot.actions.names import ACTION_INTERACTION, ACTION_MED_INFO, ACTION_MISSED_DOSE_INFO
 from care.followups import raise_followup
-from education.answers import choose_topic, mentioned, unnamed
+from education.answers import asked_about, choose_topic, mentioned, unnamed
 from education.interactions import find_interactions
 from education.library import Medication, TextKey
 from store.models import Patient
@@ -80,8 +80,7 @@ def interaction_reply(pseudonym: str, text: str, message_id: int | None) -> str:
     with provider.sessions().begin() as session:
         patient = by_pseudonym(session, pseudonym)
         current = [m.name for m in regimen_meds(patient)] if patient else []
-        named = [m.name for m in mentioned(text, lib)]
-        others = [n for n in named if n not in current] or _other_words(text)
+        others = asked_about(text, current, lib)
         rows = [row for other in others for row in find_interactions(current, other, lib)]
         if patient is not None and rows:
             top = rows[0]
@@ -93,19 +92,15 @@ def interaction_reply(pseudonym: str, text: str, message_id: int | None) -> str:
                 message_id=message_id,
                 summary=f"Asked about taking {', '.join(others)} with current medicines.",
             )
-            return f"{CHECK_FIRST} {top.reason}"
+            reason = top.reason
+            if patient.sms_detail_level != "named":
+                # Name the patient's own medicine only if they did, or agreed to names.
+                said = {m.name for m in mentioned(text, lib)}
+                for med in regimen_meds(patient):
+                    if med.name not in said:
+                        reason = unnamed(reason, med, "your medicine")
+            return f"{CHECK_FIRST} {reason}"
         return NOT_LISTED
-
-
-def _other_words(text: str) -> list[str]:
-    """Words after "with" or "take", for products the library does not hold (e.g. advil)."""
-    import re
-
-    return re.findall(
-        r"\b(?:with|take|taking|and)\s+(?:some\s+|an?\s+)?([a-z][a-z' \-]{2,30}?)"
-        r"(?:\?|$|\s+(?:with|and|on|while)\b)",
-        text.lower(),
-    )
 
 
 class ActionMedInfo(Action):  # type: ignore[misc]
