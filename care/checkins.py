@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -79,7 +79,8 @@ def record_answer(
     checkin.outcome = outcome
     checkin.answered_at = utcnow()
     checkin.status = "later" if outcome == "later" else "answered"
-    checkin.reminder_at = later_at if outcome == "later" else None
+    # Stored in UTC like every other instant (SQLite keeps no offset).
+    checkin.reminder_at = later_at.astimezone(UTC) if outcome == "later" and later_at else None
     event = DoseEvent(
         patient_id=checkin.patient_id,
         regimen_id=checkin.regimen_id,

@@ -32,23 +32,23 @@ def parse_later(text: str, now_local: datetime) -> datetime:
             timedelta(hours=amount) if unit.startswith("h") else timedelta(minutes=amount)
         )
     at = re.search(r"\b(?:at|around|by) (\d{1,2})(?::(\d{2}))? ?(am|pm)?\b", lowered)
-    if at:
+    if at and int(at.group(2) or 0) < 60 and int(at.group(1)) <= 23:
         return _next_clock(now_local, int(at.group(1)), int(at.group(2) or 0), at.group(3))
-    for phrase, hour in NAMED_TIMES.items():
-        if phrase in lowered:
-            return _next_clock(now_local, hour, 0, None)
+    for phrase, hour in sorted(NAMED_TIMES.items(), key=lambda kv: -len(kv[0])):
+        if re.search(rf"\b{phrase}\b", lowered):
+            return _next_clock(now_local, hour, 0, "am" if hour < 12 else "pm")
     return now_local + DEFAULT_LATER
 
 
 def _next_clock(now: datetime, hour: int, minute: int, meridiem: str | None) -> datetime:
+    """The next time after now showing this clock time ("at 9" may mean 9am or 9pm)."""
     if meridiem == "pm" and hour < 12:
         hour += 12
     if meridiem == "am" and hour == 12:
         hour = 0
-    hour %= 24
-    candidate = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if candidate <= now and meridiem is None and hour < 12:
-        candidate += timedelta(hours=12)
-    if candidate <= now:
-        candidate += timedelta(days=1)
-    return candidate
+    hours = [hour, hour + 12] if meridiem is None and hour < 12 else [hour]
+    today = now.replace(minute=minute, second=0, microsecond=0)
+    candidates = [
+        today.replace(hour=h) + timedelta(days=d) for d in (0, 1) for h in hours if h < 24
+    ]
+    return min(c for c in candidates if c > now)

@@ -57,6 +57,9 @@ _PLAIN_OPT_OUT = [
     r"\bopt(?:ing)?[- ]?(?:me )?out\b",
     r"\bcancel (?:my |the |this )?(?:subscription|texts|messages)\b",
     r"\bno m[aá]s (?:mensajes|textos)\b",
+    rf"\b(?:these|the|your|ur) {_TEXTS} (?:to|must|should|need to) stop\b",
+    rf"\benough (?:with )?(?:the |these |your )?{_TEXTS}\b",
+    r"^(?:just |please |pls )?leave me alone$",
 ]
 _PLAIN = re.compile("|".join(_PLAIN_OPT_OUT))
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")

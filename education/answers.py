@@ -56,16 +56,27 @@ def unnamed(text: str, med: Medication, instead: str = "this medicine") -> str:
     return text
 
 
-def other_products(text: str) -> list[str]:
-    """Words after "with", "take" or "and": products the library may not hold (advil)."""
-    return re.findall(
-        r"\b(?:with|take|taking|and)\s+(?:some\s+|an?\s+)?([a-z][a-z' \-]{2,30}?)"
-        r"(?:\?|$|\s+(?:with|and|on|while)\b)",
-        text.lower(),
-    )
-
-
 def asked_about(text: str, current: list[str], library: Library) -> list[str]:
-    """What the patient asks to combine with their current medicines."""
-    named = [m.name for m in mentioned(text, library) if m.name not in current]
-    return named or other_products(text)
+    """What the patient asks to combine with their current medicines: every name in the
+    text that the library or the interaction table knows (advil, sudafed, st johns wort),
+    other than the medicines they already take."""
+    from education.interactions import load_interactions
+
+    table = load_interactions(library=library)
+    mine = {t for name in current for t in table.terms_for(name, library)}
+    words = re.findall(r"[a-z0-9][a-z0-9'\-]*", text.lower())
+    found: list[str] = []
+    taken: set[int] = set()
+    for size in (3, 2, 1):
+        for i in range(len(words) - size + 1):
+            span = set(range(i, i + size))
+            if span & taken:
+                continue
+            phrase = " ".join(words[i : i + size])
+            terms = table.terms_for(phrase, library)
+            if terms and not terms <= mine:
+                found.append(phrase)
+                taken |= span
+            elif terms:
+                taken |= span
+    return found

@@ -52,7 +52,7 @@ INTENT_RULES: dict[str, tuple[str, str]] = {
     "ask_med_info": ("routine", "R22 medicine question"),
     "mood_report": ("routine", "mood report (PHQ follows)"),
 }
-RAN_OUT = ("ran out", "run out", "out of my", "none left")
+RAN_OUT = ("ran out", "run out", "out of", "no more pills", "none left", "didn't refill")
 
 
 def assess(event: Event, medicines: Sequence[MedicineFacts]) -> Assessment:

@@ -24,6 +24,8 @@ PHQ_WORDS = (
 YES = re.compile(
     r"^(?:y|ya|yes+|yeah|yea|yep|yup|sure|ok|okay|i did|i have|true|correct|✅|👍|✔️?)\b|^[✅👍✔]"
 )
+UNSURE = re.compile(r"\b(?:not sure|unsure|dunno|idk|maybe|don'?t know)\b")
+NEGATED = re.compile(r"\b(?:not|never|didn'?t|haven'?t|don'?t|no)\b")
 NO = re.compile(r"^(?:n|no+|nope|nah|not really|never|i didn'?t|i haven'?t|false|❌|👎)\b|^[❌👎✖]")
 
 
@@ -53,9 +55,11 @@ def parse_phq(text: str) -> int | None:
 
 def parse_yes_no(text: str) -> bool | None:
     """True for yes, False for no, None when unclear."""
-    lowered = text.lower().strip()
+    lowered = text.lower().strip().replace("’", "'")
+    if UNSURE.search(lowered):
+        return None
+    if NO.search(lowered) or NEGATED.search(lowered):
+        return False
     if YES.search(lowered):
         return True
-    if NO.search(lowered):
-        return False
     return None

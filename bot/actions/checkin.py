@@ -111,7 +111,7 @@ def answer(
                 session,
                 patient_id=patient.id,
                 tier="urgent" if urgent else "prompt",
-                rules=["R12" if urgent else "R13"],
+                rules=["R12" if urgent else "missed-dose-plan"],
                 message_id=message_id,
                 summary=f"Missed a dose of {med.name}; its plan says to contact the team.",
             )

@@ -16,6 +16,7 @@ from bot.actions.names import (
 )
 from care.followups import raise_followup
 from education.answers import mentioned
+from escalation.rules import RAN_OUT
 
 STOP_NEVER_SUDDENLY = (
     "Thank you for telling us. Stopping this medicine suddenly can make you unwell, so "
@@ -38,7 +39,6 @@ CLINICIAN = (
     "OK. We have asked your care team to contact you, within 1 business day. If it is "
     "urgent, call the clinic. In a crisis call or text 988, or call 911 in an emergency."
 )
-RAN_OUT = ("ran out", "run out", "out of", "no more pills", "none left", "didn't refill")
 
 
 def _request(pseudonym: str, kind: str, text: str, message_id: int | None) -> str:

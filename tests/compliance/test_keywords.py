@@ -229,6 +229,9 @@ REVIEW_CASES: list[tuple[str, Compliance | None]] = [
     # The apostrophe stops "who's this" from matching "whos this".
     ("who's this", HELP),
     ("who’s this?", HELP),
+    ("i want these messages to stop", OUT),
+    ("enough with the texts", OUT),
+    ("leave me alone", OUT),
 ]
 
 
