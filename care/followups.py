@@ -1,35 +1,19 @@
-"""Items for the care team (stored as alerts): what happened, how urgent, by when."""
+"""Items for the care team, raised by the dialogues: alerts with a tier and deadline.
+
+They go through the escalation lifecycle (escalation/alerts.py): a new signal of the
+same kind joins the patient's open alert, and tiers the policy pages are paged.
+"""
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
+import os
 
 from sqlalchemy.orm import Session
 
-from store.models import Alert, utcnow
+from escalation.alerts import Raised, raise_alert
+from escalation.policy import load_policy
 
-# Default deadlines by tier (the research summary's proposal; the escalation work makes
-# them clinic configuration): emergency acknowledged in 5 minutes, urgent contact in 2
-# hours, prompt within a business day, routine at the next review.
-DEADLINES = {
-    "emergency": timedelta(minutes=5),
-    "urgent": timedelta(hours=2),
-    "prompt": timedelta(days=1),
-    "routine": timedelta(days=7),
-}
 TIERS = ("emergency", "urgent", "prompt", "routine")
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-def higher(a: str, b: str) -> str:
-    """The more urgent of two tiers ("none" is below routine)."""
-    order = {t: i for i, t in enumerate(TIERS)}
-    return min((a, b), key=lambda t: order.get(t, len(TIERS)))
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
 
 
 def raise_followup(
@@ -40,19 +24,18 @@ def raise_followup(
     rules: list[str],
     summary: str,
     message_id: int | None = None,
-) -> Alert:
-    """Create a care-team item with its deadline; the escalation work pages on it."""
-    if tier not in DEADLINES:
+    kind: str | None = None,
+) -> Raised:
+    """Raise (or join) the care-team alert; the scheduler pages it within seconds."""
+    if tier not in TIERS:
         raise ValueError(f"unknown tier {tier!r}")
-    alert = Alert(
-        code=new_code(),
+    return raise_alert(
+        session,
+        load_policy(os.environ.get("ESCALATION_POLICY", "")),
         patient_id=patient_id,
         tier=tier,
-        rules=",".join(rules),
+        kind=kind or rules[0],
+        rules=rules,
         summary=summary,
-        evidence_message_id=message_id,
-        due_at=utcnow() + DEADLINES[tier],
+        message_id=message_id,
     )
-    session.add(alert)
-    session.flush()
-    return alert

@@ -19,11 +19,22 @@ from compliance.replies import (
     opt_out_confirmation,
     unenrolled_reply,
 )
+from escalation.alerts import acknowledge, raise_alert
+from escalation.oncall import clinician_by_phone, current
+from escalation.policy import Policy
 from escalation.safety import crisis_reply, screen
 from messaging.outbound import queue_text
-from store.models import Message, Patient, utcnow
+from store.models import Clinician, Message, Patient, utcnow
 from store.patients import by_phone, set_opted_out
 
+RED_FLAG_EMERGENCY = (
+    "That can be serious. Please call 911 or go to the nearest emergency room now. "
+    "We are letting your care team know."
+)
+RED_FLAG_URGENT = (
+    "Thank you for telling us. That needs a clinician's advice today: we have asked your "
+    "care team to call you within 2 hours. If it gets worse, call 911 or go to the ER."
+)
 # How long an unenrolled number waits before it is told again how to join.
 UNENROLLED_REPLY_HOURS = 24
 
@@ -36,6 +47,7 @@ class Intake:
     patient_id: int | None
     to_dialogue: bool
     urgent_ids: list[int] = field(default_factory=list)
+    page_alert_id: int | None = None
 
 
 def store_inbound(session: Session, sid: str, phone: str, body: str) -> Message | None:
@@ -60,10 +72,15 @@ def store_inbound(session: Session, sid: str, phone: str, body: str) -> Message 
     return msg
 
 
-def triage(session: Session, msg: Message, clinic: ClinicInfo, opt_out_type: str = "") -> Intake:
+def triage(
+    session: Session, msg: Message, clinic: ClinicInfo, policy: Policy, opt_out_type: str = ""
+) -> Intake:
     """Apply compliance keywords and the safety screen; queue the texts they require.
 
-    1. Safety screen on every message, keywords included: crisis -> crisis reply.
+    0. A clinician's number: ACK <code> acknowledges an alert (never the dialogue).
+    1. Safety screen on every message, keywords included: crisis -> crisis reply and an
+       emergency alert (a second crisis text joins it: one alert, one page); a red-flag
+       symptom for the patient's medicines -> 911/ER or same-day advice and an alert.
     2. Unenrolled sender -> one reply saying how to join (at most once a day).
     3. Compliance keyword -> opt out, opt in or help, with its one confirmation.
     4. Opted-out patient -> stored, no reply.
@@ -71,11 +88,49 @@ def triage(session: Session, msg: Message, clinic: ClinicInfo, opt_out_type: str
        dialogue asks the ASQ screening questions.
     """
     patient = session.get(Patient, msg.patient_id) if msg.patient_id else None
-    found = screen(msg.body)
     intake = Intake(msg.id, msg.patient_id, to_dialogue=False)
+    clinician = clinician_by_phone(session, msg.external_phone) if msg.external_phone else None
+    if clinician is not None:
+        msg.handled_by = "clinician"
+        intake.urgent_ids += _reply(
+            session, msg, None, clinician_reply(session, msg, clinician), "clinician"
+        )
+        return _done(msg, intake)
+    meds = [r.medication.name for r in patient.regimen if r.active] if patient else []
+    found = screen(msg.body, meds)
     if found.crisis:
         msg.safety_flag = ",".join(found.reasons)
-        intake.urgent_ids += _reply(session, msg, patient, crisis_reply(), "crisis")
+        raised = raise_alert(
+            session,
+            policy,
+            patient_id=msg.patient_id,
+            tier="emergency",
+            kind="suicidality",
+            rules=list(found.rules) + list(found.entries),
+            message_id=msg.id,
+            # The page carries no message text and no diagnosis: the evidence is on record.
+            summary="Crisis language in a text.",
+        )
+        intake.page_alert_id = raised.alert_id if raised.page else None
+        # Say the care team has been told only when someone is on call to be paged.
+        told = " We are letting your care team know now." if current(session) else ""
+        intake.urgent_ids += _reply(session, msg, patient, crisis_reply() + told, "crisis")
+    elif found.red_flag and patient is not None:
+        raised = raise_alert(
+            session,
+            policy,
+            patient_id=patient.id,
+            tier=found.tier,
+            kind="red_flag",
+            rules=list(found.rules) + list(found.entries),
+            message_id=msg.id,
+            summary="A symptom that can be serious was reported.",
+        )
+        intake.page_alert_id = raised.alert_id if raised.page else None
+        msg.handled_by = "safety"
+        body = RED_FLAG_EMERGENCY if found.tier == "emergency" else RED_FLAG_URGENT
+        intake.urgent_ids += _reply(session, msg, patient, body, "red_flag")
+        return _done(msg, intake)
     if patient is None:
         msg.handled_by = "unenrolled"
         if not found.crisis and not _told_recently(session, msg.external_phone or ""):
@@ -122,6 +177,17 @@ def _reply(
         in_reply_to_id=msg.id,
     )
     return [r.id for r in rows]
+
+
+def clinician_reply(session: Session, msg: Message, clinician: Clinician) -> str:
+    """ACK <code> from a clinician's phone acknowledges the alert (compare-and-set)."""
+    words = msg.body.strip().upper().split()
+    if len(words) >= 2 and words[0] in ("ACK", "ACKNOWLEDGE", "OK"):
+        code = words[1]
+        if acknowledge(session, code, clinician):
+            return f"medfollow: alert {code} acknowledged. Thank you."
+        return f"medfollow: no open alert {code} to acknowledge (already done, or unknown)."
+    return "medfollow: reply ACK <code> to acknowledge an alert."
 
 
 def _told_recently(session: Session, phone: str) -> bool:

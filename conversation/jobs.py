@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from conversation.ordering import PatientLock
 from conversation.rasa_client import converse, trigger
+from escalation.alerts import in_emergency
 from medfollow import runtime
 from medfollow.runtime import URGENT_QUEUE, Runtime
 from messaging.outbound import SendFailed, deliver, pending_for, queue_text
@@ -151,7 +152,12 @@ def start_dialogue(patient_id: int, intent: str, entities: dict[str, str]) -> in
     try:
         with rt.sessions() as session:
             patient = session.get_one(Patient, patient_id)
-            sender, blocked = patient.pseudonym, patient.opted_out or patient.status != "active"
+            # Nothing the clinic starts goes to a patient who opted out, is paused, or is
+            # in an open emergency episode (until a clinician resolves it).
+            blocked = (
+                patient.opted_out or patient.status != "active" or in_emergency(session, patient_id)
+            )
+            sender = patient.pseudonym
         if blocked:
             with rt.sessions.begin() as session:
                 mark_skipped(session, entities.get("checkin_id"))

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from conversation.jobs import enqueue_patient, enqueue_send
+from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
 from store.models import Message, utcnow
 
@@ -79,7 +80,7 @@ def _first(rt: Runtime, what: str, window: int) -> bool:
     return bool(rt.redis.set(f"medfollow:swept:{what}", 1, nx=True, ex=window))
 
 
-def run(rt: Runtime, interval: float = 5.0, stop_after: float | None = None) -> None:
+def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> None:
     """Loop forever (or for stop_after seconds): lead if no one else does, then sweep."""
     me = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
@@ -90,6 +91,9 @@ def run(rt: Runtime, interval: float = 5.0, stop_after: float | None = None) -> 
                 rt.redis.get(LEADER_KEY) == me.encode() and rt.redis.expire(LEADER_KEY, LEADER_TTL)
             )
             if leader:
+                pages = escalate_due(rt)
+                if pages:
+                    log.info("escalation: %s page(s) sent", pages)
                 found = sweep(rt)
                 if found.patients or found.sends or found.stale:
                     log.info("sweep: %s", found)

@@ -27,7 +27,8 @@ class MedicineFacts:
 class Event:
     text: str
     intent: str
-    screen_reasons: tuple[str, ...] = ()
+    screen_tier: str = "none"
+    screen_rules: tuple[str, ...] = ()
     compliance: str | None = None
     interaction_tiers: tuple[str, ...] = ()
 
@@ -64,9 +65,9 @@ def assess(event: Event, medicines: Sequence[MedicineFacts]) -> Assessment:
         risk = higher(risk, tier)
         reasons.append(reason)
 
-    for reason in event.screen_reasons:
-        rule = {"overdose": "R2", "self_injury": "R8"}.get(reason, "R1")
-        fire("emergency", f"{rule} safety screen: {reason}")
+    if event.screen_tier != "none":
+        for rule in event.screen_rules or ("safety screen",):
+            fire(event.screen_tier, f"{rule} safety screen")
     if event.compliance:
         reasons.append(f"compliance: {event.compliance}")
     if event.intent in INTENT_RULES:

@@ -32,7 +32,7 @@ def clear_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (SettingsError, InvalidPhone, EnrolmentError, LookupError) as exc:
+        except (SettingsError, InvalidPhone, EnrolmentError, LookupError, ValueError) as exc:
             raise click.ClickException(str(exc)) from None
         except OperationalError:
             raise click.ClickException(
@@ -42,6 +42,26 @@ def clear_errors(func: F) -> F:
             raise click.ClickException("Redis is not reachable (check REDIS_URL)") from None
 
     return wrapper  # type: ignore[return-value]
+
+
+DEMO_ONCALL = (
+    ("Dr Demo Primary", "oncall@demo.medfollow.invalid", "+15555550170"),
+    ("Dr Demo Backup", "backup@demo.medfollow.invalid", "+15555550171"),
+)
+
+
+def seed_rota(session: Any) -> None:
+    """Demo clinicians and an on-call shift, once."""
+    from sqlalchemy import select
+
+    from escalation.oncall import add_clinician, current, set_on_call
+    from store.models import Clinician
+
+    for name, email, phone in DEMO_ONCALL:
+        if session.scalars(select(Clinician).where(Clinician.email == email)).first() is None:
+            add_clinician(session, name, email, phone)
+    if current(session) is None:
+        set_on_call(session, DEMO_ONCALL[0][1], DEMO_ONCALL[1][1])
 
 
 def _runtime() -> Runtime:
@@ -177,6 +197,113 @@ def triage_cmd() -> None:
             sys.stdout.flush()
     except StackNotRunning as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@main.group()
+def clinicians() -> None:
+    """Clinicians who can be paged."""
+
+
+@clinicians.command("add")
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--phone", default=None, help="Mobile number for SMS pages, E.164.")
+@click.option(
+    "--role", type=click.Choice(["clinician", "admin", "supervisor"]), default="clinician"
+)
+@clear_errors
+def clinicians_add(name: str, email: str, phone: str | None, role: str) -> None:
+    """Add a clinician."""
+    from escalation.oncall import add_clinician
+
+    rt = _runtime()
+    e164 = to_e164(phone, rt.settings.default_region) if phone else None
+    with rt.sessions.begin() as session:
+        clinician = add_clinician(session, name, email, e164, role)
+        click.echo(f"added clinician {clinician.id}")
+
+
+@main.group()
+def oncall() -> None:
+    """The on-call rota."""
+
+
+@oncall.command("set")
+@click.option("--primary", required=True, help="Email of the clinician paged first.")
+@click.option("--backup", default=None, help="Email of the backup.")
+@click.option("--supervisor", default=None, help="Email of the supervisor (paged last).")
+@clear_errors
+def oncall_set(primary: str, backup: str | None, supervisor: str | None) -> None:
+    """Start a new on-call shift now."""
+    from escalation.oncall import set_on_call
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        shift = set_on_call(session, primary, backup, supervisor)
+        click.echo(f"on-call shift {shift.id} starts now")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="A JSON array.")
+@click.option("--all", "show_all", is_flag=True, help="Include resolved alerts.")
+@click.pass_context
+@clear_errors
+def alerts(ctx: click.Context, as_json: bool, show_all: bool) -> None:
+    """List alerts (active ones unless --all)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sqlalchemy import select
+
+    from escalation.alerts import ACTIVE, alert_record
+    from store.models import Alert
+
+    rt = _runtime()
+    with rt.sessions() as session:
+        query = select(Alert).order_by(Alert.id)
+        if not show_all:
+            query = query.where(Alert.state.in_(ACTIVE))
+        records = [alert_record(session, a) for a in session.scalars(query)]
+    if as_json:
+        click.echo(json.dumps(records))
+        return
+    for r in records:
+        click.echo(
+            f"{r['code']} {r['tier']:<9} {r['state']:<12} {r['patient_ref']} "
+            f"{','.join(r['rules'])}: {r['summary']}"
+        )
+
+
+@alerts.command("ack")
+@click.argument("code")
+@click.option("--clinician", "email", required=True, help="Email of the clinician acknowledging.")
+@clear_errors
+def alerts_ack(code: str, email: str) -> None:
+    """Acknowledge an alert (stops re-escalation)."""
+    from escalation.alerts import acknowledge
+    from escalation.oncall import clinician_by_email
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        if not acknowledge(session, code, clinician_by_email(session, email)):
+            raise LookupError(f"no open alert {code} to acknowledge")
+    click.echo(f"alert {code.upper()} acknowledged")
+
+
+@alerts.command("resolve")
+@click.argument("code")
+@click.option("--clinician", "email", required=True)
+@click.option("--note", required=True, help="What was done.")
+@clear_errors
+def alerts_resolve(code: str, email: str, note: str) -> None:
+    """Resolve an alert with a note (ends an emergency episode)."""
+    from escalation.alerts import resolve
+    from escalation.oncall import clinician_by_email
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        if not resolve(session, code, clinician_by_email(session, email), note):
+            raise LookupError(f"no active alert {code} to resolve")
+    click.echo(f"alert {code.upper()} resolved")
 
 
 @main.group()

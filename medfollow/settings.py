@@ -122,6 +122,16 @@ class Settings:
     retry_intervals: tuple[int, ...] = (2, 5, 15, 30, 60, 120)
     sweep_after_seconds: int = 30
     log_level: str = "INFO"
+    escalation_policy: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "medfollow@localhost"
+    smtp_user: str = ""
+    smtp_password: Secret = field(default_factory=lambda: Secret(""))
+    smtp_starttls: bool = False
+    pager_webhook_url: str = ""
+    pager_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    notify_timeout: float = 10.0
 
     @property
     def rasa_enabled(self) -> bool:
@@ -162,4 +172,14 @@ class Settings:
             retry_intervals=env_intervals(e, "RETRY_INTERVALS", "2,5,15,30,60,120"),
             sweep_after_seconds=env_int(e, "SWEEP_AFTER_SECONDS", 30),
             log_level=env_str(e, "LOG_LEVEL", "INFO"),
+            escalation_policy=env_str(e, "ESCALATION_POLICY", ""),
+            smtp_host=env_str(e, "SMTP_HOST", "127.0.0.1"),
+            smtp_port=env_int(e, "SMTP_PORT", 25),
+            smtp_from=env_str(e, "SMTP_FROM", "medfollow@localhost"),
+            smtp_user=env_str(e, "SMTP_USER", ""),
+            smtp_password=env_secret(e, "SMTP_PASSWORD", ""),
+            smtp_starttls=env_bool(e, "SMTP_STARTTLS", False),
+            pager_webhook_url=env_str(e, "PAGER_WEBHOOK_URL", ""),
+            pager_webhook_secret=env_secret(e, "PAGER_WEBHOOK_SECRET", ""),
+            notify_timeout=env_float(e, "NOTIFY_TIMEOUT", 10.0),
         )

@@ -40,7 +40,7 @@ def triage(item: dict[str, Any], library: Library, rasa_url: str, token: str) ->
     text = str(item.get("text", ""))
     names = [str(m) for m in item.get("medications") or []]
     meds = [m for m in (library.get(n) for n in names) if m is not None]
-    found = screen(text)
+    found = screen(text, [m.name for m in meds])
     compliance = classify(text, opted_out=False)
     if compliance is not None:
         intent, confidence = compliance.value, 1.0
@@ -56,7 +56,8 @@ def triage(item: dict[str, Any], library: Library, rasa_url: str, token: str) ->
     event = Event(
         text=text,
         intent=intent,
-        screen_reasons=found.reasons,
+        screen_tier=found.tier,
+        screen_rules=found.rules,
         compliance=compliance.value if compliance else None,
         interaction_tiers=tiers,
     )

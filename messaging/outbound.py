@@ -7,6 +7,8 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from escalation.alerts import in_emergency, raise_alert
+from escalation.policy import load_policy
 from medfollow.runtime import Runtime
 from messaging.segments import encode_info, split_reply
 from messaging.transports import OPTED_OUT_CODE, SendError
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 # Texts that go out even to a patient who has opted out: the single confirmation the
 # FCC allows, and crisis resources (a safety message, never marketing).
 ALWAYS_SENT = frozenset({"optout_confirmation", "crisis"})
+# Texts the clinic starts (not answers): they pause during an emergency episode.
+SCHEDULED = frozenset({"checkin", "scheduled", "education"})
 # Texts sent from the urgent queue, and sent inline if the queue is down.
 URGENT_KINDS = frozenset({"crisis", "optout_confirmation", "optin_confirmation", "help"})
 
@@ -78,6 +82,10 @@ def deliver(rt: Runtime, message_id: int) -> str:
             msg.status = "suppressed"
             msg.error_message = "patient has opted out"
             return msg.status
+        if patient is not None and msg.kind in SCHEDULED and in_emergency(session, patient.id):
+            msg.status = "suppressed"
+            msg.error_message = "paused: open emergency episode"
+            return msg.status
         to = patient.phone if patient is not None else msg.external_phone
         body, patient_id = msg.body, msg.patient_id
     if not to:
@@ -90,7 +98,10 @@ def deliver(rt: Runtime, message_id: int) -> str:
             with rt.sessions.begin() as session:
                 set_opted_out(session, patient_id, True)
         if exc.permanent:
-            return _record(rt, message_id, "failed", error=str(exc), code=exc.code)
+            status = _record(rt, message_id, "failed", error=str(exc), code=exc.code)
+            with rt.sessions.begin() as session:
+                delivery_failed(rt, session, session.get_one(Message, message_id))
+            return status
         _record(rt, message_id, "pending", error=str(exc), code=exc.code)
         raise SendFailed(str(exc)) from None
     return _record(rt, message_id, result.status, sid=result.sid)
@@ -127,4 +138,21 @@ def pending_for(session: Session, patient_id: int) -> list[int]:
             )
             .order_by(Message.id)
         )
+    )
+
+
+def delivery_failed(rt: Runtime, session: Session, msg: Message) -> None:
+    """A crisis reply that did not reach the patient is itself an emergency alert: a
+    person has to phone them (R20)."""
+    if msg.kind != "crisis" or msg.patient_id is None:
+        return
+    raise_alert(
+        session,
+        load_policy(rt.settings.escalation_policy),
+        patient_id=msg.patient_id,
+        tier="emergency",
+        kind="delivery_failed",
+        rules=["R20"],
+        message_id=msg.id,
+        summary="The crisis reply was not delivered: phone the patient.",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -25,6 +27,24 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored with its zone and always read back as an aware UTC datetime
+    (SQLite keeps no offset: its values come back naive, and are UTC by construction)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def utcnow() -> datetime:
@@ -47,7 +67,7 @@ class Clinic(Base):
     phone: Mapped[str] = mapped_column(String(20))
     hours: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Patient(Base):
@@ -64,11 +84,11 @@ class Patient(Base):
     # "generic" texts name no medicine; "named" only when the patient agreed to it.
     sms_detail_level: Mapped[str] = mapped_column(String(16), default="generic")
     consent_version: Mapped[str | None] = mapped_column(String(32))
-    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
-    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="active")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     regimen: Mapped[list[Regimen]] = relationship(
         back_populates="patient", order_by="Regimen.id", cascade="all, delete-orphan"
@@ -96,7 +116,7 @@ class Regimen(Base):
     times: Mapped[str] = mapped_column(String(200))
     days: Mapped[str] = mapped_column(String(50), default="daily")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     patient: Mapped[Patient] = relationship(back_populates="regimen")
     medication: Mapped[Medication] = relationship(lazy="joined")
@@ -126,11 +146,9 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error_code: Mapped[str | None] = mapped_column(String(16))
     error_message: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
-    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DoseEvent(Base):
@@ -143,26 +161,89 @@ class DoseEvent(Base):
     regimen_id: Mapped[int | None] = mapped_column(ForeignKey("regimen.id"))
     outcome: Mapped[str] = mapped_column(String(16))  # taken | missed | later
     message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Alert(Base):
-    """A clinician alert raised by the safety screen or the risk rules."""
+    """A clinician alert: who, what, why (evidence), how urgent, by when.
+
+    State moves open -> notified -> acknowledged -> resolved, by compare-and-set
+    updates only, so two workers or two clinicians never page or acknowledge twice.
+    """
 
     __tablename__ = "alert"
-    __table_args__ = (UniqueConstraint("code"),)
+    __table_args__ = (
+        UniqueConstraint("code"),
+        Index("ix_alert_patient_kind_state", "patient_id", "kind", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"), index=True)
     tier: Mapped[str] = mapped_column(String(16))
+    # What the alert is about (dedup key with the patient): a new signal of the same kind
+    # joins an open alert instead of paging again.
+    kind: Mapped[str] = mapped_column(String(32), default="general")
     rules: Mapped[str] = mapped_column(String(200))
     evidence_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     # What the care team should know, in plain words; visible to clinicians, never logged.
     summary: Mapped[str] = mapped_column(Text, default="")
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signals: Mapped[int] = mapped_column(Integer, default=1)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    backup_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The escalation step reached: 0 none, 1 primary paged, 2 backup, 3 supervisor.
+    level: Mapped[int] = mapped_column(Integer, default=0)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Clinician(Base):
+    __tablename__ = "clinician"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="clinician")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OnCallShift(Base):
+    """Who is paged from `starts_at` (until the next shift starts, or `ends_at`)."""
+
+    __tablename__ = "on_call_shift"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    primary_id: Mapped[int] = mapped_column(ForeignKey("clinician.id"))
+    backup_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertDelivery(Base):
+    """One attempt to reach a clinician about an alert, with its outcome."""
+
+    __tablename__ = "alert_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), index=True)
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("clinician.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    to: Mapped[str] = mapped_column(String(254))
+    level: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16))  # sent | failed | retrying
+    provider_id: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Checkin(Base):
@@ -176,13 +257,13 @@ class Checkin(Base):
     regimen_id: Mapped[int] = mapped_column(ForeignKey("regimen.id"))
     # The patient's local wall-clock time of the dose, ISO "2026-11-22T20:00".
     scheduled_local: Mapped[str] = mapped_column(String(16))
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(16), default="due")
     outcome: Mapped[str | None] = mapped_column(String(16))
-    reminder_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     regimen: Mapped[Regimen] = relationship(lazy="joined")
 
@@ -199,7 +280,7 @@ class SideEffectReport(Base):
     frequency: Mapped[int | None] = mapped_column(Integer)
     intensity: Mapped[int | None] = mapped_column(Integer)
     burden: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Score(Base):
@@ -214,7 +295,5 @@ class Score(Base):
     items: Mapped[str] = mapped_column(String(200), default="")
     total: Mapped[int | None] = mapped_column(Integer)
     complete: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

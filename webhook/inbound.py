@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 
 from compliance.replies import ClinicInfo
 from conversation.intake import store_inbound, triage
-from conversation.jobs import enqueue_patient, enqueue_send
-from medfollow.runtime import Runtime
-from messaging.outbound import SendFailed, deliver
+from conversation.jobs import enqueue_patient, enqueue_send, retry_policy
+from escalation.paging import page_alert
+from escalation.policy import load_policy
+from medfollow.runtime import URGENT_QUEUE, Runtime
+from messaging.outbound import SendFailed, deliver, delivery_failed
 from messaging.phones import InvalidPhone, to_e164
 from messaging.status import advances
 from messaging.transports import OPTED_OUT_CODE
@@ -78,13 +80,25 @@ def inbound_sms() -> Response:
             if msg is None:
                 log.info("duplicate inbound delivery ignored")
                 return twiml()
-            intake = triage(session, msg, clinic, request.form.get("OptOutType", ""))
+            policy = load_policy(rt.settings.escalation_policy)
+            intake = triage(session, msg, clinic, policy, request.form.get("OptOutType", ""))
     except IntegrityError:
         log.info("duplicate inbound delivery ignored (concurrent)")
         return twiml()
     log.info("inbound message %s stored (handled_by=%s)", intake.message_id, msg.handled_by)
     _dispatch(rt, intake.urgent_ids, intake.patient_id if intake.to_dialogue else None)
+    if intake.page_alert_id is not None:
+        _page_now(rt, intake.page_alert_id)
     return twiml()
+
+
+def _page_now(rt: Runtime, alert_id: int) -> None:
+    """Page the on-call clinician from the urgent queue; if Redis is down the
+    scheduler's sweep pages it instead (it looks every second)."""
+    try:
+        rt.queue(URGENT_QUEUE).enqueue(page_alert, alert_id, retry=retry_policy(rt))
+    except RedisError:
+        log.warning("queue unavailable: alert %s is paged by the scheduler's sweep", alert_id)
 
 
 def _dispatch(rt: Runtime, urgent_ids: list[int], dialogue_patient: int | None) -> None:
@@ -128,6 +142,8 @@ def status_callback() -> Response:
             if error_code:
                 msg.error_code = error_code
                 msg.error_message = request.form.get("ErrorMessage") or msg.error_message
+            if status in ("failed", "undelivered"):
+                delivery_failed(rt, session, msg)
         if error_code == str(OPTED_OUT_CODE) and msg.patient_id is not None:
             set_opted_out(session, msg.patient_id, True)
     return Response(status=204)

@@ -52,6 +52,7 @@ def crisis_alert(pseudonym: str, mid: int | None) -> None:
                 patient_id=patient.id,
                 tier="emergency",
                 rules=["R1"],
+                kind="suicidality",
                 summary="Crisis language in a message.",
                 message_id=mid,
             )
@@ -92,6 +93,7 @@ def store_answer(pseudonym: str, score_id: Any, item: int, yes: bool, mid: int |
                 patient_id=patient.id,
                 tier="emergency",
                 rules=["R4"],
+                kind="suicidality",
                 summary="ASQ: thoughts of suicide right now.",
                 message_id=mid,
             )
@@ -164,6 +166,7 @@ def finish_asq(pseudonym: str, score_id: Any, answers: dict[int, bool], mid: int
                 patient_id=patient.id,
                 tier="urgent",
                 rules=["R6"],
+                kind="suicidality",
                 summary="ASQ positive (not acute).",
                 message_id=mid,
             )

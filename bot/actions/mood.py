@@ -45,6 +45,7 @@ def store_item(pseudonym: str, score_id: Any, item: int, value: int, mid: int | 
                 patient_id=patient.id,
                 tier="urgent",
                 rules=["R5" if value >= 2 else "R6"],
+                kind="suicidality",
                 summary=f"PHQ-9 item 9 answered {value} (thoughts of death or self-harm).",
                 message_id=mid,
             )

@@ -43,6 +43,7 @@ def start_stack(tmp: Path, db_url: str, redis_db: int, workers: int) -> tuple[St
         "RETRY_INTERVALS": "1,2,3,5,8",
         "SWEEP_AFTER_SECONDS": "5",
         "LOG_LEVEL": "INFO",
+        "ESCALATION_POLICY": str(Path(__file__).parent / "policy_seconds.yaml"),
     }
     settings = Settings.from_env(env)
     rt = Runtime(settings)

@@ -22,13 +22,25 @@ CASES: list[tuple[str, Event, tuple[MedicineFacts, ...], str, tuple[str, ...]]] 
     # (id, event, medicines, risk, the rule numbers that fired, in order)
     ("greet", Event("hi", "greet"), (SERTRALINE,), "none", ()),
     ("unknown intent", Event("?", "something_new"), (), "none", ()),
-    ("ideation", Event("i want to die", "self_harm", ("ideation",)), (), "emergency", ("R1", "R7")),
-    ("screen only", Event("kms", "greet", ("ideation",)), (), "emergency", ("R1",)),
-    ("overdose", Event("took all my pills", "dose_taken", ("overdose",)), (), "emergency", ("R2",)),
-    ("self injury", Event("cut myself", "", ("self_injury",)), (), "emergency", ("R8",)),
+    (
+        "ideation",
+        Event("i want to die", "self_harm", "emergency", ("R1",)),
+        (),
+        "emergency",
+        ("R1", "R7"),
+    ),
+    ("screen only", Event("kms", "greet", "emergency", ("R1",)), (), "emergency", ("R1",)),
+    (
+        "overdose",
+        Event("took all my pills", "dose_taken", "emergency", ("R2",)),
+        (),
+        "emergency",
+        ("R2",),
+    ),
+    ("self injury", Event("cut myself", "", "emergency", ("R8",)), (), "emergency", ("R8",)),
     (
         "two screen reasons",
-        Event("...", "", ("ideation", "overdose")),
+        Event("...", "", "emergency", ("R1", "R2")),
         (),
         "emergency",
         ("R1", "R2"),
@@ -131,7 +143,7 @@ CASES: list[tuple[str, Event, tuple[MedicineFacts, ...], str, tuple[str, ...]]] 
     ),
     (
         "opt out with crisis words",
-        Event("stop texting me i want to die", "", ("ideation",), compliance="opt_out"),
+        Event("stop texting me i want to die", "", "emergency", ("R1",), compliance="opt_out"),
         (),
         "emergency",
         ("R1",),
@@ -139,7 +151,7 @@ CASES: list[tuple[str, Event, tuple[MedicineFacts, ...], str, tuple[str, ...]]] 
     ("opt out alone", Event("STOP", "", compliance="opt_out"), (), "none", ()),
     (
         "crisis beats the red flag",
-        Event("...", "red_flag_symptom", ("overdose",)),
+        Event("...", "red_flag_symptom", "emergency", ("R2",)),
         (),
         "emergency",
         ("R2", "R10"),
@@ -153,7 +165,7 @@ CASES: list[tuple[str, Event, tuple[MedicineFacts, ...], str, tuple[str, ...]]] 
     ),
     (
         "clozapine missed and a crisis",
-        Event("...", "dose_missed", ("ideation",)),
+        Event("...", "dose_missed", "emergency", ("R1",)),
         (CLOZAPINE,),
         "emergency",
         ("R1", "R12"),
@@ -177,9 +189,10 @@ def test_it_assesses_each_branch(
     assert rule_numbers(result) == rules
 
 
-def test_it_names_the_screen_reason_and_the_compliance_action() -> None:
-    result = assess(Event("STOP i want to die", "", ("ideation",), compliance="opt_out"), [])
-    assert result.reasons == ("R1 safety screen: ideation", "compliance: opt_out")
+def test_it_names_the_screen_rule_and_the_compliance_action() -> None:
+    event = Event("STOP i want to die", "", "emergency", ("R1",), compliance="opt_out")
+    result = assess(event, [])
+    assert result.reasons == ("R1 safety screen", "compliance: opt_out")
 
 
 def test_it_gives_no_reasons_when_nothing_fires() -> None:

@@ -171,7 +171,7 @@ def test_it_sends_the_crisis_reply_at_once_without_rasa(
     signed_post(client, rt.settings, "/twilio/sms", sms_params(PHONE, "i want to die"))
     [inbound] = messages(rt, "inbound")
     assert inbound.safety_flag == "ideation" and inbound.status == "received"
-    assert rt.queue("urgent").count == 1, "the crisis reply jumps the queue"
+    assert rt.queue("urgent").count == 2, "the crisis reply and the page jump the queue"
     assert rt.queue().count == 1, "then the dialogue asks the screening questions"
     rt.queue().empty()  # type: ignore[no-untyped-call]  # Rasa is not running here
     run_jobs(rt)
