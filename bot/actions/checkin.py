@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import provider
 from bot.actions.names import ACTION_ANSWER_CHECKIN, ACTION_ASK_CHECKIN
+from care.adherence import check_patterns
 from care.checkins import dose_words, local_now, open_checkin, record_answer
 from care.followups import raise_followup
 from care.timing import parse_later
@@ -112,10 +113,13 @@ def answer(
                 patient_id=patient.id,
                 tier="urgent" if urgent else "prompt",
                 rules=["R12" if urgent else "missed-dose-plan"],
+                # The same kind as the missed-streak rule, so the two join into one alert.
+                kind="pattern:R12" if urgent else "missed-dose-plan",
                 message_id=message_id,
                 summary=f"Missed a dose of {med.name}; its plan says to contact the team.",
             )
             guidance += CONTACT_TEAM_EXTRA
+        check_patterns(session, patient, message_id)
         return Answer("Thanks for telling us. " + guidance, recorded=True)
 
 
