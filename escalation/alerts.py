@@ -7,15 +7,18 @@ two workers never page twice and two clinicians never both acknowledge.
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from escalation.patterns import combine
 from escalation.policy import Policy
+from escalation.thresholds import load_thresholds
 from store.models import Alert, AlertDelivery, Clinician, Patient, utcnow
 
 ACTIVE = ("open", "notified", "acknowledged")
@@ -74,6 +77,8 @@ def raise_alert(
         session.flush()
         page = raised_tier and existing.state == "open" and tier_policy.page
         return Raised(existing.id, existing.code, new=False, page=page)
+    tier, rules = _combined(session, patient_id, tier, rules)
+    tier_policy = policy.tier(tier)
     alert = Alert(
         code=new_code(),
         patient_id=patient_id,
@@ -88,6 +93,29 @@ def raise_alert(
     session.add(alert)
     session.flush()
     return Raised(alert.id, alert.code, new=True, page=tier_policy.page)
+
+
+def _combined(
+    session: Session, patient_id: int | None, tier: str, rules: list[str]
+) -> tuple[str, list[str]]:
+    """Several urgent signals in 24 hours with no clinician contact yet are treated as an
+    emergency (the thresholds' combine rule): the new alert is raised at that tier."""
+    if patient_id is None:
+        return tier, rules
+    t = load_thresholds(os.environ.get("ESCALATION_THRESHOLDS", ""))
+    now = utcnow()
+    since = now - timedelta(hours=t.combine.within_hours)
+    rows = session.execute(
+        select(Alert.created_at, Alert.tier, Alert.acknowledged_at).where(
+            Alert.patient_id == patient_id, Alert.created_at >= since
+        )
+    ).all()
+    contacted = any(r.acknowledged_at is not None for r in rows)
+    recent = [(r.created_at, r.tier) for r in rows] + [(now, tier)]
+    found = combine(recent, contacted, now, t)
+    if found and higher(found[0].tier, tier) != tier:
+        return found[0].tier, [*rules, found[0].rule]
+    return tier, rules
 
 
 def acknowledge(session: Session, code: str, clinician: Clinician) -> bool:

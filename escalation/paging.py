@@ -9,6 +9,7 @@ backup, then the supervisor.
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import select, update
 
@@ -90,16 +91,10 @@ def _page(rt: Runtime, alert_id: int, level: int) -> bool:
         to = address(who, channel, rt)
         if not to:
             continue
-        try:
-            provider_id = notifier(rt, channel).notify(page, to)
-        except NotifyError as exc:
-            refused = refused or exc.permanent
-            _record(rt, alert_id, who.id, channel, to, level, "failed", error=str(exc))
-            log.warning(
-                "page of alert %s by %s failed (permanent=%s)", alert_id, channel, exc.permanent
-            )
+        provider_id, permanent = _attempts(rt, alert_id, who.id, channel, to, level, page)
+        refused = refused or permanent
+        if provider_id is None:
             continue
-        _record(rt, alert_id, who.id, channel, to, level, "sent", provider_id=provider_id)
         with rt.sessions.begin() as session:
             session.execute(
                 update(Alert)
@@ -113,6 +108,38 @@ def _page(rt: Runtime, alert_id: int, level: int) -> bool:
         return True
     _page_failed(rt, alert_id, level)
     return _next_level(rt, alert_id, level)
+
+
+TRANSIENT_RETRIES = 2
+RETRY_PAUSE = 1.0
+
+
+def _attempts(
+    rt: Runtime, alert_id: int, clinician_id: int, channel: str, to: str, level: int, page: Page
+) -> tuple[str | None, bool]:
+    """Send on one channel, retrying transient errors twice (a second apart); every
+    attempt is stored. Returns (provider id or None, whether the failure was permanent)."""
+    for attempt in range(TRANSIENT_RETRIES + 1):
+        try:
+            provider_id = notifier(rt, channel).notify(page, to)
+        except NotifyError as exc:
+            last = attempt == TRANSIENT_RETRIES or exc.permanent
+            status = "failed" if last else "retrying"
+            _record(rt, alert_id, clinician_id, channel, to, level, status, error=str(exc))
+            log.warning(
+                "page of alert %s by %s: %s (permanent=%s)",
+                alert_id,
+                channel,
+                status,
+                exc.permanent,
+            )
+            if last:
+                return None, exc.permanent
+            time.sleep(RETRY_PAUSE)
+            continue
+        _record(rt, alert_id, clinician_id, channel, to, level, "sent", provider_id=provider_id)
+        return provider_id, False
+    return None, False
 
 
 def _nobody(rt: Runtime, alert_id: int, level: int, oncall: OnCall | None) -> bool:

@@ -76,3 +76,26 @@ def test_it_starts_a_new_alert_after_the_last_one_was_resolved(
         resolve(session, session.get_one(Alert, first).code, clinician, "ok")
     second, page = signal(rt, patient, "emergency")
     assert second != first and page is True
+
+
+def test_it_treats_a_second_urgent_signal_in_24_hours_as_an_emergency(
+    rt: Runtime, patient: Patient
+) -> None:
+    signal(rt, patient, "urgent", kind="red_flag")
+    second, page = signal(rt, patient, "urgent", kind="R13")
+    with rt.sessions() as session:
+        alert = session.get_one(Alert, second)
+    assert alert.tier == "emergency" and page is True
+    assert alert.rules.split(",")[-1] == "COMBINE"
+
+
+def test_it_does_not_combine_once_a_clinician_has_made_contact(
+    rt: Runtime, patient: Patient
+) -> None:
+    first, _ = signal(rt, patient, "urgent", kind="red_flag")
+    with rt.sessions.begin() as session:
+        clinician = add_clinician(session, "Dr A", "a@test.invalid", None)
+        acknowledge(session, session.get_one(Alert, first).code, clinician)
+    second, _ = signal(rt, patient, "urgent", kind="R13")
+    with rt.sessions() as session:
+        assert session.get_one(Alert, second).tier == "urgent"

@@ -186,3 +186,18 @@ def test_it_raises_a_failed_page_alert_when_nobody_is_on_call(
     assert set(kinds) == {"suicidality", "page_failed"}
     assert kinds["page_failed"].tier == "emergency"
     assert deliveries(paging_rt, alert_id)[0].error == "no primary on call"
+
+
+def test_it_retries_a_transient_failure_and_stores_every_attempt(
+    paging_rt: Runtime, patient: Patient, tmp_path: Path
+) -> None:
+    rota(paging_rt, primary_phone=None)  # email only
+    closed = free_ports(1)[0]  # nothing listens: a transient error
+    paging_rt.settings = replace(paging_rt.settings, smtp_port=closed)
+    alert_id = emergency(paging_rt, patient)
+    page_alert(alert_id)
+    first = [(d.channel, d.status) for d in deliveries(paging_rt, alert_id) if d.level == 1]
+    assert first == [("email", "retrying"), ("email", "retrying"), ("email", "failed")]
+    assert any(d.level == 2 and d.status == "sent" for d in deliveries(paging_rt, alert_id)), (
+        "then the backup is paged"
+    )
