@@ -17,6 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from conversation.jobs import enqueue_patient, enqueue_send
+from escalation.digest import digest_due, send_digest
+from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
 from store.models import Message, utcnow
@@ -80,6 +82,13 @@ def _first(rt: Runtime, what: str, window: int) -> bool:
     return bool(rt.redis.set(f"medfollow:swept:{what}", 1, nx=True, ex=window))
 
 
+def _digest(rt: Runtime) -> None:
+    try:
+        log.info("daily digest: %s item(s) sent", send_digest(rt))
+    except NotifyError as exc:
+        log.warning("daily digest not sent (permanent=%s)", exc.permanent)
+
+
 def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> None:
     """Loop forever (or for stop_after seconds): lead if no one else does, then sweep."""
     me = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
@@ -94,6 +103,8 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
                 pages = escalate_due(rt)
                 if pages:
                     log.info("escalation: %s page(s) sent", pages)
+                if digest_due(rt):
+                    _digest(rt)
                 found = sweep(rt)
                 if found.patients or found.sends or found.stale:
                     log.info("sweep: %s", found)

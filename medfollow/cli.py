@@ -306,6 +306,20 @@ def alerts_resolve(code: str, email: str, note: str) -> None:
     click.echo(f"alert {code.upper()} resolved")
 
 
+@alerts.command("digest")
+@clear_errors
+def alerts_digest() -> None:
+    """Email the prompt and routine items to the on-call clinician now."""
+    from escalation.digest import send_digest
+    from escalation.notifiers.base import NotifyError
+
+    try:
+        count = send_digest(_runtime())
+    except NotifyError as exc:
+        raise click.ClickException(f"the digest was not sent: {exc}") from None
+    click.echo(f"digest sent with {count} item(s)")
+
+
 @main.group()
 def checkin() -> None:
     """Dose check-ins."""

@@ -201,3 +201,31 @@ def test_it_retries_a_transient_failure_and_stores_every_attempt(
     assert any(d.level == 2 and d.status == "sent" for d in deliveries(paging_rt, alert_id)), (
         "then the backup is paged"
     )
+
+
+def test_it_emails_prompt_and_routine_items_in_a_daily_digest(
+    paging_rt: Runtime, patient: Patient, inbox: tuple[Inbox, int]
+) -> None:
+    from datetime import UTC, datetime
+
+    from escalation.digest import digest_due, send_digest
+
+    rota(paging_rt)
+    with paging_rt.sessions.begin() as session:
+        raised = raise_alert(
+            session,
+            policy_of(paging_rt),
+            patient_id=patient.id,
+            tier="prompt",
+            kind="R15",
+            rules=["R15"],
+            summary="Side effect.",
+        )
+        assert raised.page is False
+    assert escalate_due(paging_rt) == 0, "prompt items are not paged"
+    assert send_digest(paging_rt) == 1
+    assert inbox[0].to == ["p@test.invalid"]
+    morning = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    assert digest_due(paging_rt, morning) is True
+    assert digest_due(paging_rt, morning) is False, "once a day"
+    assert digest_due(paging_rt, datetime(2026, 11, 24, 6, 0, tzinfo=UTC)) is False
