@@ -1,35 +1,40 @@
-"""Questionnaire scoring and cut-offs (PHQ-2, PHQ-9, ASQ, FIBSER). Pure functions.
+"""Questionnaire scoring (PHQ-2, PHQ-9, ASQ, FIBSER).
 
-Cut-offs are the proposals of the clinical research summary and are configured here
-until the clinic's escalation configuration takes them over:
-- PHQ-2 total >= 2 triggers the full PHQ-9 (more sensitive than 3 for a treated group).
-- PHQ-9 item 9 above 0 escalates at once, whatever the total.
-- ASQ: yes to any of items 1-4 is positive; yes to item 5 (acuity) is acute.
-- FIBSER burden 3-4 needs the care team's attention; 5-6 likewise, sooner.
+The cut-offs are clinic configuration: they come from escalation/thresholds.yaml (or
+the file ESCALATION_THRESHOLDS names), never from constants here. ASQ scoring is the
+instrument's own definition: yes to any of items 1-4 is positive, yes to item 5
+(thoughts of suicide right now) is acute.
 """
 
 from __future__ import annotations
 
-PHQ2_TRIGGER = 2
-PHQ9_BANDS = (
-    (20, "severe"),
-    (15, "moderately severe"),
-    (10, "moderate"),
-    (5, "mild"),
-    (0, "minimal"),
-)
+import os
+
+from escalation.thresholds import Thresholds, first_step, load_thresholds
+
+
+def thresholds() -> Thresholds:
+    return load_thresholds(os.environ.get("ESCALATION_THRESHOLDS", ""))
 
 
 def phq2_positive(item1: int, item2: int) -> bool:
-    return item1 + item2 >= PHQ2_TRIGGER
+    """The PHQ-2 total calls for the full PHQ-9."""
+    return item1 + item2 >= thresholds().phq2_trigger
 
 
 def phq9_band(total: int) -> str:
-    return next(band for floor, band in PHQ9_BANDS if total >= floor)
+    return thresholds().phq9.band(total)
 
 
 def item9_escalates(value: int) -> bool:
-    return value > 0
+    """Item 9 (thoughts of death or self-harm) at or above the lowest step escalates."""
+    return first_step(thresholds().phq9.item9, value) is not None
+
+
+def phq9_total_rule(total: int) -> tuple[str, str] | None:
+    """(tier, rule) for a PHQ-9 total, or None below every step."""
+    step = first_step(thresholds().phq9.total, total)
+    return (step.tier, step.rule) if step else None
 
 
 def asq_result(answers: dict[int, bool]) -> str:
@@ -41,6 +46,12 @@ def asq_result(answers: dict[int, bool]) -> str:
     return "negative"
 
 
+def fibser_rule(burden: int) -> tuple[str, str] | None:
+    """(tier, rule) the FIBSER burden rating calls for, or None (log it, no review)."""
+    step = first_step(thresholds().fibser.burden, burden)
+    return (step.tier, step.rule) if step else None
+
+
 def fibser_tier(burden: int) -> str:
-    """The care tier a FIBSER burden rating calls for."""
-    return "prompt" if burden >= 3 else "routine"
+    rule = fibser_rule(burden)
+    return rule[0] if rule else "routine"

@@ -21,7 +21,7 @@ from care.followups import raise_followup
 from care.scores import finish, items_of, save_item
 from escalation.safety import crisis_reply
 from instruments.answers import parse_phq
-from instruments.scoring import item9_escalates, phq2_positive, phq9_band
+from instruments.scoring import item9_escalates, phq2_positive, phq9_band, phq9_total_rule
 
 PHQ_SLOTS = tuple(f"phq_{i}" for i in range(1, 10))
 REASK = "Please reply with 0, 1, 2 or 3 (0 = not at all, 3 = nearly every day)."
@@ -129,12 +129,13 @@ def finish_score(pseudonym: str, score_id: Any, instrument: str, mid: int | None
             return {}
         answers = items_of(score)
         total = sum(answers.values())
-        if instrument == "PHQ-9" and answers.get(9, 0) == 0 and total >= 10:
+        found = phq9_total_rule(total) if instrument == "PHQ-9" else None
+        if found is not None and answers.get(9, 0) == 0:
             raise_followup(
                 session,
                 patient_id=patient.id,
-                tier="prompt",
-                rules=["R16" if total >= 20 else "R17"],
+                tier=found[0],
+                rules=[found[1]],
                 message_id=mid,
                 summary=f"PHQ-9 total {total} ({phq9_band(total)}).",
             )

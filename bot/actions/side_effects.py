@@ -17,7 +17,7 @@ from bot.actions.names import (
 )
 from care.followups import raise_followup
 from instruments.answers import parse_scale
-from instruments.scoring import fibser_tier
+from instruments.scoring import fibser_rule
 from store.models import SideEffectReport
 
 FIBSER_SLOTS = ("fibser_frequency", "fibser_intensity", "fibser_burden")
@@ -97,10 +97,10 @@ def save_report(
                 message_id=message_id,
             )
             return RED_FLAG_REPLY
-        tier = fibser_tier(burden or 0)
-        if tier == "routine":
+        found = fibser_rule(burden or 0)
+        if found is None:
             return THANKS_ROUTINE
-        rule = "R14" if (burden or 0) >= 5 else "R15"
+        tier, rule = found
         raise_followup(
             session,
             patient_id=patient.id,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from instruments.scoring import (
-    PHQ2_TRIGGER,
     asq_result,
     fibser_tier,
     item9_escalates,
     phq2_positive,
     phq9_band,
+    thresholds,
 )
 
 
@@ -29,7 +29,7 @@ from instruments.scoring import (
 def test_it_triggers_the_phq9_from_a_phq2_total_of_2(
     item1: int, item2: int, positive: bool
 ) -> None:
-    assert PHQ2_TRIGGER == 2
+    assert thresholds().phq2_trigger == 2  # from escalation/thresholds.yaml
     assert phq2_positive(item1, item2) is positive
 
 
