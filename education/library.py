@@ -18,6 +18,7 @@ from typing import Literal, TypeVar, get_args
 
 import yaml
 
+from medfollow.datafiles import DataFileError
 from messaging.segments import MAX_GSM_UNITS, encode_info
 
 DrugClass = Literal[
@@ -68,14 +69,8 @@ DEFAULT_DIR = Path(__file__).resolve().parent / "medications"
 _L = TypeVar("_L", bound=str)
 
 
-class ContentError(ValueError):
+class ContentError(DataFileError):
     """A content file does not match its schema; names the file and the field."""
-
-    def __init__(self, file: str, field: str, problem: str) -> None:
-        super().__init__(f"{file}: {field}: {problem}")
-        self.file = file
-        self.field = field
-        self.problem = problem
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ from typing import Literal, TypeVar, get_args
 
 import yaml
 
+from medfollow.datafiles import DataFileError
+
 Tier = Literal["emergency", "urgent", "none"]
 EntryTier = Literal["emergency", "urgent"]
 Rule = Literal["R1", "R2", "R8", "R9", "R10"]
@@ -74,14 +76,8 @@ _OD = re.compile(r"\bo\.?d\.?'e?d\b")
 _MASK = " \u2298 "  # what an `unless` match is replaced with: matches no pattern
 
 
-class LexiconError(ValueError):
+class LexiconError(DataFileError):
     """The lexicon does not match its schema; names the file, the entry and the field."""
-
-    def __init__(self, source: str, where: str, problem: str) -> None:
-        super().__init__(f"{source}: {where}: {problem}")
-        self.source = source
-        self.where = where
-        self.problem = problem
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from escalation.rules import RISKS
+from medfollow.datafiles import DataFileError
 
 DEFAULT_THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
 # The tiers a threshold may raise ("none" is not a finding).
@@ -33,14 +34,8 @@ GAD7_MAX = 21
 FIBSER_MAX = 6
 
 
-class ThresholdError(ValueError):
+class ThresholdError(DataFileError):
     """The thresholds file is invalid; names the file and the field."""
-
-    def __init__(self, file: str, field: str, problem: str) -> None:
-        super().__init__(f"{file}: {field}: {problem}")
-        self.file = file
-        self.field = field
-        self.problem = problem
 
 
 @dataclass(frozen=True)
