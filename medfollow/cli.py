@@ -154,7 +154,7 @@ def demo() -> None:
 @demo.command("seed")
 @clear_errors
 def demo_seed() -> None:
-    """Create the demo clinic and demo patient (safe to run again)."""
+    """Create the demo clinic, patient, clinicians and on-call shift (safe to run again)."""
     rt = _runtime()
     s = rt.settings
     with rt.sessions.begin() as session:
@@ -169,7 +169,10 @@ def demo_seed() -> None:
                 meds=[parse_med("sertraline:50mg@09:00")],
                 consent="demo-1",
             )
+        seed_rota(session)
     click.echo(f"demo patient: {DEMO_PATIENT_PHONE}")
+    primary, backup = DEMO_ONCALL
+    click.echo(f"on call: {primary[1]} (SMS {primary[2]}), backup {backup[1]} (SMS {backup[2]})")
 
 
 @main.command("triage")

@@ -120,6 +120,10 @@ class ValidateAsqForm(FormValidationAction):  # type: ignore[misc]
     async def _item(
         self, item: int, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != f"asq_{item}":
+            # Only the question just asked is answered: a value that arrived with the
+            # message that opened the form (a crisis text) is not an answer to it.
+            return {f"asq_{item}": None}
         yes = parse_yes_no(str(value or ""))
         if yes is None:
             dispatcher.utter_message(text=REASK)

@@ -58,6 +58,9 @@ class _PhqItems:
     async def _item(
         self, item: int, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != f"phq_{item}":
+            # Only the question just asked is answered (see the ASQ form).
+            return {f"phq_{item}": None}
         score = parse_phq(str(value or ""))
         if score is None:
             dispatcher.utter_message(text=REASK)

@@ -87,7 +87,11 @@ def run_action(action: Any, tracker: Tracker) -> Ran:
 
 
 def run_validator(form: Any, slot: str, value: Any, tracker: Tracker) -> Ran:
-    """Run one ``validate_<slot>`` method of a form validation action (sync or async)."""
+    """Run one ``validate_<slot>`` method of a form validation action (sync or async), as
+    Rasa does after asking for that slot (unless the tracker says another was asked)."""
+    tracker.slots.setdefault("requested_slot", slot)
+    if tracker.slots["requested_slot"] is None:
+        tracker.slots["requested_slot"] = slot
     dispatcher = CollectingDispatcher()
     result = getattr(form, f"validate_{slot}")(value, dispatcher, tracker, {})
     if asyncio.iscoroutine(result):

@@ -173,3 +173,20 @@ def test_it_submits_the_asq_and_routes_by_result(
     [score] = asq_scores(rt, patient)
     assert (score.instrument, score.complete) == ("ASQ", True)
     assert score.items == ",".join(f"{i}={int(a == YES)}" for i, a in enumerate(answers, 1))
+
+
+@pytest.mark.parametrize("slot", [f"asq_{i}" for i in range(1, 6)])
+def test_it_takes_no_answer_from_the_message_that_opened_the_form(
+    rt: Runtime, patient: Patient, slot: str
+) -> None:
+    # The crisis text that starts the ASQ is not an answer to any of its questions.
+    tracker = make_tracker(
+        sender=patient.pseudonym,
+        intent="self_harm",
+        text="/self_harm",
+        slots={"requested_slot": None},
+    )
+    tracker.slots["requested_slot"] = "asq_1" if slot != "asq_1" else "asq_2"
+    ran = run_validator(ValidateAsqForm(), slot, "/self_harm", tracker)
+    assert ran.events == [{"event": "slot", "name": slot, "value": None}]
+    assert ran.messages == [], "no 'please reply YES or NO' for a question not asked"
