@@ -34,3 +34,19 @@ def finish(session: Session, score_id: int, instrument: str) -> Score | None:
     if score is not None:
         score.complete, score.instrument = True, instrument
     return score
+
+
+def previous_total(session: Session, patient_id: int, before_id: int) -> int | None:
+    """The total of the patient's last completed PHQ-9 before this one (for a rise)."""
+    from sqlalchemy import select
+
+    return session.scalars(
+        select(Score.total)
+        .where(
+            Score.patient_id == patient_id,
+            Score.instrument == "PHQ-9",
+            Score.complete.is_(True),
+            Score.id < before_id,
+        )
+        .order_by(Score.id.desc())
+    ).first()

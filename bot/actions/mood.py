@@ -18,10 +18,11 @@ from bot.actions.names import (
     VALIDATE_PHQ9_FORM,
 )
 from care.followups import raise_followup
-from care.scores import finish, items_of, save_item
+from care.scores import finish, items_of, previous_total, save_item
+from escalation.patterns import score_rules
 from escalation.safety import crisis_reply
 from instruments.answers import parse_phq
-from instruments.scoring import item9_escalates, phq2_positive, phq9_band, phq9_total_rule
+from instruments.scoring import item9_escalates, phq2_positive, phq9_band, thresholds
 
 PHQ_SLOTS = tuple(f"phq_{i}" for i in range(1, 10))
 REASK = "Please reply with 0, 1, 2 or 3 (0 = not at all, 3 = nearly every day)."
@@ -131,17 +132,20 @@ def finish_score(pseudonym: str, score_id: Any, instrument: str, mid: int | None
         if score is None or patient is None:
             return {}
         answers = items_of(score)
-        total = sum(answers.values())
-        found = phq9_total_rule(total) if instrument == "PHQ-9" else None
-        if found is not None and answers.get(9, 0) == 0:
-            raise_followup(
-                session,
-                patient_id=patient.id,
-                tier=found[0],
-                rules=[found[1]],
-                message_id=mid,
-                summary=f"PHQ-9 total {total} ({phq9_band(total)}).",
-            )
+        # R16/R17 are for item 9 = 0; a positive item 9 escalated on its own already.
+        if instrument == "PHQ-9" and answers.get(9, 0) == 0:
+            previous = previous_total(session, patient.id, score.id)
+            for finding in score_rules("phq9", sum(answers.values()), None, previous, thresholds()):
+                raise_followup(
+                    session,
+                    patient_id=patient.id,
+                    tier=finding.tier,
+                    rules=[finding.rule],
+                    kind="phq9",
+                    message_id=mid,
+                    summary=f"PHQ-9 total {sum(answers.values())} "
+                    f"({phq9_band(sum(answers.values()))}).",
+                )
         return answers
 
 

@@ -172,3 +172,22 @@ def test_it_ignores_a_submit_without_a_score(rt: Runtime, patient: Patient) -> N
     ran = run_action(ActionSubmitPhq9(), make_tracker(sender=patient.pseudonym, slots={}))
     assert ran.slots == {"score_id": None}
     assert scores(rt, patient) == []
+
+
+def test_it_raises_a_review_when_the_phq9_rises_by_5(rt: Runtime, patient: Patient) -> None:
+    from care.scores import finish, save_item
+    from store.models import Alert
+
+    with rt.sessions.begin() as session:
+        first = save_item(session, patient.id, None, "PHQ-9", 1, 2)
+        finish(session, first.id, "PHQ-9")
+        second = save_item(session, patient.id, None, "PHQ-9", 1, 3)
+        for item in range(2, 10):
+            save_item(session, patient.id, second.id, "PHQ-9", item, 1 if item < 6 else 0)
+        second_id = second.id
+    from bot.actions.mood import finish_score
+
+    finish_score(patient.pseudonym, str(second_id), "PHQ-9", None)
+    with rt.sessions() as session:
+        rules = [a.rules for a in session.scalars(select(Alert))]
+    assert rules == ["R16"], "total 7 (mild) but up 5 from 2: the rise rule"
