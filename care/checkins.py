@@ -40,11 +40,13 @@ def local_now(patient: Patient) -> datetime:
 def create_due_now(session: Session, patient: Patient, regimen: Regimen) -> Checkin:
     """A check-in for the dose due now (the CLI and tests; the scheduler plans the rest)."""
     now = local_now(patient)
+    # Queued, not due: the caller starts it now, so the scheduler must not start it too.
     checkin = Checkin(
         patient_id=patient.id,
         regimen_id=regimen.id,
         scheduled_local=now.strftime("%Y-%m-%dT%H:%M"),
         due_at=utcnow(),
+        status="queued",
     )
     session.add(checkin)
     session.flush()
@@ -96,5 +98,5 @@ def mark_skipped(session: Session, checkin_id: str | None) -> None:
     """A check-in that cannot go out (opted out, paused) is skipped, not left due."""
     if checkin_id and checkin_id.isdigit():
         checkin = session.get(Checkin, int(checkin_id))
-        if checkin is not None and checkin.status == "due":
+        if checkin is not None and checkin.status in ("due", "queued"):
             checkin.status = "skipped"

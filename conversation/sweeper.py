@@ -1,6 +1,7 @@
-"""The sweeper: finds work the queue lost (Redis down, retries exhausted) and re-enqueues it.
+"""The scheduler loop: plans and starts due check-ins, pages due alerts, sends the daily
+digest, and finds work the queue lost (Redis down, retries exhausted).
 
-Runs in the scheduler process, one leader at a time (a Redis key with a TTL).
+Runs in the scheduler process, one leader at a time (a Redis key with a TTL), every second.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from escalation.digest import digest_due, send_digest
 from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
+from scheduling.dispatch import dispatch_due, plan_checkins
 from store.models import Message, utcnow
 
 log = logging.getLogger(__name__)
 LEADER_KEY = "medfollow:scheduler:leader"
 HEARTBEAT_KEY = "medfollow:scheduler:heartbeat"
 LEADER_TTL = 30
+# Check-ins are planned a day ahead, again every PLAN_EVERY seconds (new patients, plans).
+PLAN_EVERY = 30.0
 # A send claimed this long ago with no outcome: the worker died mid-send. Twilio sends are
 # not idempotent, so it is marked failed (visible) rather than sent again blindly.
 STALE_CLAIM = timedelta(minutes=5)
@@ -93,6 +97,7 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
     """Loop forever (or for stop_after seconds): lead if no one else does, then sweep."""
     me = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
+    planned_at = 0.0
     while stop_after is None or time.monotonic() - started < stop_after:
         try:
             rt.redis.set(HEARTBEAT_KEY, int(time.time()), ex=120)
@@ -100,6 +105,14 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
                 rt.redis.get(LEADER_KEY) == me.encode() and rt.redis.expire(LEADER_KEY, LEADER_TTL)
             )
             if leader:
+                if time.monotonic() - planned_at >= PLAN_EVERY:
+                    created = plan_checkins(rt)
+                    planned_at = time.monotonic()
+                    if created:
+                        log.info("planned %s check-in(s)", created)
+                started_checkins = dispatch_due(rt)
+                if started_checkins:
+                    log.info("started %s due check-in(s)", started_checkins)
                 pages = escalate_due(rt)
                 if pages:
                     log.info("escalation: %s page(s) sent", pages)

@@ -40,7 +40,7 @@ def first_name(patient: Patient) -> str:
 def ask_text(session: Any, checkin_id: int) -> str | None:
     """Mark the check-in sent and return its question, or None if it is not due."""
     checkin = session.get(Checkin, checkin_id)
-    if checkin is None or checkin.status not in ("due", "held", "sent", "later"):
+    if checkin is None or checkin.status not in ("due", "queued", "held", "sent", "later"):
         return None
     patient = session.get_one(Patient, checkin.patient_id)
     hhmm = checkin.scheduled_local[-5:]

@@ -1,0 +1,74 @@
+"""Planning check-in rows and dispatching due ones, on real databases and Redis."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from medfollow.runtime import Runtime
+from scheduling.dispatch import dispatch_due, plan_checkins
+from store.enrolment import MedSpec
+from store.models import Checkin, Patient
+from tests.conftest import make_patient
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 07:00 in New York
+
+
+def two_doses(rt: Runtime, **overrides: object) -> Patient:
+    meds = [MedSpec("sertraline", "50mg", ("09:00", "19:00"))]
+    return make_patient(rt, meds=meds, **overrides)
+
+
+def count(rt: Runtime) -> int:
+    with rt.sessions() as session:
+        return int(session.scalar(select(func.count(Checkin.id))) or 0)
+
+
+def test_it_plans_each_dose_once_however_often_it_runs(rt: Runtime) -> None:
+    two_doses(rt)
+    assert plan_checkins(rt, NOW) == 2
+    assert plan_checkins(rt, NOW) == 0
+    assert plan_checkins(rt, NOW + timedelta(hours=1)) == 0
+    with rt.sessions() as session:
+        rows = session.scalars(select(Checkin).order_by(Checkin.due_at)).all()
+    assert [r.scheduled_local for r in rows] == ["2026-11-23T09:00", "2026-11-23T19:00"]
+    assert [r.due_at for r in rows] == [NOW + timedelta(hours=2), NOW + timedelta(hours=12)]
+
+
+def test_it_plans_no_duplicates_when_two_schedulers_race(rt: Runtime) -> None:
+    two_doses(rt)
+    threads = [threading.Thread(target=plan_checkins, args=(rt, NOW)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert count(rt) == 2
+
+
+def test_it_plans_nothing_for_an_opted_out_or_paused_patient(rt: Runtime) -> None:
+    patient = two_doses(rt)
+    with rt.sessions.begin() as session:
+        session.get_one(Patient, patient.id).opted_out = True
+    assert plan_checkins(rt, NOW) == 0
+
+
+def test_it_starts_a_due_checkin_once(rt: Runtime) -> None:
+    two_doses(rt)
+    plan_checkins(rt, NOW)
+    at_nine = NOW + timedelta(hours=2, minutes=1)
+    assert dispatch_due(rt, at_nine) == 1
+    assert dispatch_due(rt, at_nine) == 0
+    assert rt.queue().count == 1
+    with rt.sessions() as session:
+        statuses = [r.status for r in session.scalars(select(Checkin).order_by(Checkin.due_at))]
+    assert statuses == ["queued", "due"]
+
+
+def test_it_skips_a_checkin_whose_window_has_passed(rt: Runtime) -> None:
+    two_doses(rt)
+    plan_checkins(rt, NOW)
+    assert dispatch_due(rt, NOW + timedelta(days=1)) == 0
+    with rt.sessions() as session:
+        assert {r.status for r in session.scalars(select(Checkin))} == {"skipped"}
