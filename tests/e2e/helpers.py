@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import requests
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from medfollow.runtime import Runtime
+from scheduling.planner import WEEKDAYS
 from store.enrolment import MedSpec, enrol, ensure_clinic
 from store.models import Message, Patient
 
@@ -34,10 +36,12 @@ def post_sms(rt: Runtime, phone: str, body: str, sid: str | None = None) -> requ
 
 
 def enrol_patient(rt: Runtime, phone: str, name: str) -> Patient:
+    """A patient whose scheduled doses fall three days from now only, so the scheduler
+    (which plans a day ahead) never sends them a check-in in the middle of a test."""
     s = rt.settings
     with rt.sessions.begin() as session:
         clinic = ensure_clinic(session, s.clinic_name, s.clinic_phone, s.clinic_hours)
-        return enrol(
+        patient = enrol(
             session,
             clinic,
             phone=phone,
@@ -46,6 +50,9 @@ def enrol_patient(rt: Runtime, phone: str, name: str) -> Patient:
             meds=[MedSpec("sertraline", "50mg", ("09:00",))],
             consent="v1",
         )
+        later = (datetime.now(UTC) + timedelta(days=3)).weekday()
+        patient.regimen[0].days = WEEKDAYS[later]
+        return patient
 
 
 def thread(rt: Runtime, patient_id: int) -> list[Message]:
