@@ -12,6 +12,7 @@ from store.models import Checkin, DoseEvent, Patient, Regimen, utcnow
 
 # A check-in waits this long for its answer (the scheduling work makes it per plan).
 ANSWER_WINDOW = timedelta(hours=6)
+REMINDER_AFTER = timedelta(minutes=60)
 OPEN = ("sent", "later")
 
 

@@ -172,3 +172,12 @@ def start_dialogue(patient_id: int, intent: str, entities: dict[str, str]) -> in
         return len(texts)
     finally:
         lock.release()
+
+
+def enqueue_flush(rt: Runtime, patient_id: int) -> None:
+    rt.queue().enqueue(flush_patient, patient_id, retry=retry_policy(rt))
+
+
+def flush_patient(patient_id: int) -> None:
+    """Send a patient's pending texts in order (texts the scheduler queued)."""
+    _flush(runtime.current(), patient_id)

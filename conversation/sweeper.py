@@ -22,7 +22,7 @@ from escalation.digest import digest_due, send_digest
 from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
-from scheduling.dispatch import dispatch_due, plan_checkins
+from scheduling.dispatch import dispatch_due, follow_up, plan_checkins
 from store.models import Message, utcnow
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,9 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
                     if created:
                         log.info("planned %s check-in(s)", created)
                 started_checkins = dispatch_due(rt)
+                reminded, closed = follow_up(rt)
+                if reminded or closed:
+                    log.info("check-ins: %s reminded, %s closed unanswered", reminded, closed)
                 if started_checkins:
                     log.info("started %s due check-in(s)", started_checkins)
                 pages = escalate_due(rt)

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from care.checkins import ANSWER_WINDOW
-from conversation.jobs import enqueue_trigger
+from care.checkins import ANSWER_WINDOW, dose_words
+from conversation.jobs import enqueue_flush, enqueue_trigger
 from medfollow.runtime import Runtime
+from messaging.outbound import queue_text
 from scheduling.planner import QuietHours, RegimenPlan, parse_days, parse_times, plan
 from store.models import Checkin, Patient, Regimen, utcnow
 
@@ -96,3 +98,45 @@ def dispatch_due(rt: Runtime, now: datetime | None = None) -> int:
         enqueue_trigger(rt, patient_id, "EXTERNAL_dose_checkin", {"checkin_id": str(checkin_id)})
         started += 1
     return started
+
+
+def follow_up(rt: Runtime, now: datetime | None = None) -> tuple[int, int]:
+    """Remind once about an unanswered (or "later") check-in when its reminder is due,
+    and mark a check-in unanswered when its window closes. Returns (reminded, closed).
+
+    A reminder that would fall in quiet hours is dropped, not held: the dose time has
+    passed by then."""
+    at = now or utcnow()
+    with rt.sessions.begin() as session:
+        closed = session.execute(
+            update(Checkin)
+            .where(Checkin.status == "sent", Checkin.sent_at < at - ANSWER_WINDOW)
+            .values(status="unanswered", reminder_at=None)
+        ).rowcount  # type: ignore[attr-defined]
+        due = session.scalars(
+            select(Checkin).where(Checkin.status.in_(("sent", "later")), Checkin.reminder_at <= at)
+        ).all()
+        reminders: list[tuple[int, str]] = []
+        for checkin in due:
+            claimed = session.execute(
+                update(Checkin)
+                .where(Checkin.id == checkin.id, Checkin.reminder_at == checkin.reminder_at)
+                .values(reminder_at=None)
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            patient = session.get_one(Patient, checkin.patient_id)
+            local = at.astimezone(ZoneInfo(patient.timezone)).time()
+            quiet = QuietHours()
+            if not quiet.start <= local < quiet.end or patient.opted_out:
+                continue
+            words = dose_words(patient, checkin.regimen, checkin.scheduled_local[-5:])
+            text = (
+                f"Just checking in again: did you take {words}? "
+                "Reply YES, NO, or LATER if you will take it soon."
+            )
+            [row] = queue_text(session, body=text, kind="checkin", patient_id=patient.id)
+            reminders.append((patient.id, str(row.id)))
+    for patient_id, _ in reminders:
+        enqueue_flush(rt, patient_id)
+    return len(reminders), int(closed or 0)

@@ -72,3 +72,56 @@ def test_it_skips_a_checkin_whose_window_has_passed(rt: Runtime) -> None:
     assert dispatch_due(rt, NOW + timedelta(days=1)) == 0
     with rt.sessions() as session:
         assert {r.status for r in session.scalars(select(Checkin))} == {"skipped"}
+
+
+def sent_checkin(rt: Runtime, patient: Patient, sent_at: datetime) -> int:
+    with rt.sessions.begin() as session:
+        regimen = session.get_one(Patient, patient.id).regimen[0]
+        row = Checkin(
+            patient_id=patient.id,
+            regimen_id=regimen.id,
+            scheduled_local="2026-11-23T09:00",
+            due_at=sent_at,
+            status="sent",
+            sent_at=sent_at,
+            reminder_at=sent_at + timedelta(minutes=60),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_it_reminds_once_an_hour_after_an_unanswered_checkin(rt: Runtime) -> None:
+    from scheduling.dispatch import follow_up
+    from store.models import Message
+
+    patient = two_doses(rt)
+    sent = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 09:00 in New York
+    sent_checkin(rt, patient, sent)
+    assert follow_up(rt, sent + timedelta(minutes=30)) == (0, 0)
+    assert follow_up(rt, sent + timedelta(minutes=61)) == (1, 0)
+    assert follow_up(rt, sent + timedelta(minutes=62)) == (0, 0), "once"
+    with rt.sessions() as session:
+        [reminder] = session.scalars(select(Message).where(Message.kind == "checkin")).all()
+    assert reminder.body.startswith("Just checking in again: did you take your morning medicine")
+
+
+def test_it_marks_a_checkin_unanswered_when_its_window_closes(rt: Runtime) -> None:
+    from scheduling.dispatch import follow_up
+
+    patient = two_doses(rt)
+    sent = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    checkin_id = sent_checkin(rt, patient, sent)
+    follow_up(rt, sent + timedelta(minutes=61))
+    assert follow_up(rt, sent + timedelta(hours=7)) == (0, 1)
+    with rt.sessions() as session:
+        assert session.get_one(Checkin, checkin_id).status == "unanswered"
+
+
+def test_it_drops_a_reminder_that_would_fall_in_quiet_hours(rt: Runtime) -> None:
+    from scheduling.dispatch import follow_up
+
+    patient = two_doses(rt)
+    sent = datetime(2026, 11, 24, 0, 30, tzinfo=UTC)  # 19:30 in New York
+    sent_checkin(rt, patient, sent)
+    assert follow_up(rt, sent + timedelta(minutes=61)) == (0, 0)  # 20:31: quiet
