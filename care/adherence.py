@@ -16,7 +16,9 @@ from escalation.patterns import (
     DoseRecord,
     Finding,
     MedicineContext,
+    adherence_rate,
     low_adherence,
+    missed_streak,
     missed_streaks,
 )
 from escalation.thresholds import load_thresholds
@@ -80,3 +82,42 @@ def check_patterns(
                 summary="A pattern in the dose record needs review.",
             )
     return findings
+
+
+def taken_streak(doses: list[DoseRecord], medication: str) -> int:
+    """Consecutive doses of a medicine confirmed taken, most recent first."""
+    streak = 0
+    for dose in sorted(
+        (d for d in doses if d.medication == medication), key=lambda d: d.scheduled_at, reverse=True
+    ):
+        if dose.outcome != "taken":
+            break
+        streak += 1
+    return streak
+
+
+def summary(session: Session, patient: Patient) -> dict[str, dict[str, object]]:
+    """Per medicine: confirmed-dose rate over 7, 14 and 30 days (None under 3 scheduled
+    doses), current taken and missed-day streaks, and the unanswered rate over 30 days."""
+    now = utcnow()
+    doses = dose_records(session, patient.id, now - WINDOW)
+    tz = ZoneInfo(patient.timezone)
+    out: dict[str, dict[str, object]] = {}
+    for med in medicines_of(patient):
+        mine = [d for d in doses if d.medication == med.name]
+        rates = {
+            f"rate_{n}d": _round(adherence_rate(mine, n, now, min_scheduled=3)) for n in (7, 14, 30)
+        }
+        unanswered = sum(d.outcome == "unanswered" for d in mine)
+        out[med.name] = {
+            **rates,
+            "taken_streak": taken_streak(mine, med.name),
+            "missed_day_streak": missed_streak(mine, med.name, now, tz=tz),
+            "unanswered_rate_30d": _round(unanswered / len(mine)) if mine else None,
+            "scheduled_30d": len(mine),
+        }
+    return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

@@ -31,7 +31,10 @@ def patient_record(session: Session, patient: Patient) -> dict[str, Any]:
     alerts = session.scalars(
         select(Alert).where(Alert.patient_id == patient.id).order_by(Alert.id)
     ).all()
+    from care.adherence import summary
+
     return {
+        "adherence": summary(session, patient),
         "patient": {
             "id": patient.id,
             "pseudonym": patient.pseudonym,

@@ -62,3 +62,17 @@ def test_it_reads_dose_records_from_checkins(rt: Runtime) -> None:
         records = dose_records(session, patient.id, utcnow() - timedelta(days=30))
     assert [r.outcome for r in records] == ["missed"] * 3
     assert {r.medication for r in records} == {"sertraline"}
+
+
+def test_it_summarises_adherence_for_patient_show(rt: Runtime) -> None:
+    from care.adherence import summary
+    from store.records import patient_record
+
+    patient = missed_days(rt, "lithium", 2)
+    with rt.sessions.begin() as session:
+        fresh = session.get_one(Patient, patient.id)
+        lithium = summary(session, fresh)["lithium"]
+        record = patient_record(session, fresh)
+    assert lithium["missed_day_streak"] == 2 and lithium["taken_streak"] == 0
+    assert lithium["scheduled_30d"] == 2 and lithium["rate_7d"] is None  # under 3 doses
+    assert record["adherence"] == {"lithium": lithium}
