@@ -26,6 +26,7 @@ from scheduling.planner import QuietHours, RegimenPlan, parse_days, parse_times,
 from store.models import Checkin, Patient, Regimen, utcnow
 
 HORIZON = timedelta(hours=24)
+LOOKBACK = timedelta(minutes=30)
 
 
 def _insert(session: Session) -> Callable[[type[Checkin]], Any]:
@@ -36,8 +37,10 @@ def _insert(session: Session) -> Callable[[type[Checkin]], Any]:
 
 
 def plan_checkins(rt: Runtime, now: datetime | None = None, horizon: timedelta = HORIZON) -> int:
-    """Create the check-in rows due in [now, now + horizon) for every active patient."""
-    start = now or utcnow()
+    """Create the check-in rows due in [now - lookback, now + horizon) for every active
+    patient. The lookback catches doses that fell due since the last run (or just before
+    a patient was enrolled): planning runs every half minute, a dose is due on the minute."""
+    start = (now or utcnow()) - LOOKBACK
     created = 0
     with rt.sessions.begin() as session:
         patients = session.scalars(
@@ -53,7 +56,8 @@ def plan_checkins(rt: Runtime, now: datetime | None = None, horizon: timedelta =
             ]
             if not plans:
                 continue
-            for slot in plan(plans, patient.timezone, start, start + horizon, QuietHours()):
+            end = start + LOOKBACK + horizon
+            for slot in plan(plans, patient.timezone, start, end, QuietHours()):
                 result = session.execute(
                     insert(Checkin)
                     .values(
