@@ -16,13 +16,15 @@ from escalation.patterns import (
     DoseRecord,
     Finding,
     MedicineContext,
+    PatientContext,
     adherence_rate,
     low_adherence,
     missed_streak,
     missed_streaks,
+    silence,
 )
 from escalation.thresholds import load_thresholds
-from store.models import Checkin, Patient, utcnow
+from store.models import Alert, Checkin, Patient, utcnow
 
 WINDOW = timedelta(days=30)
 OUTCOMES = {"taken": "taken", "missed": "missed", "later": "later"}
@@ -121,3 +123,28 @@ def summary(session: Session, patient: Patient) -> dict[str, dict[str, object]]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+def check_silence(session: Session, patient: Patient) -> list[Finding]:
+    """R19 after check-ins close unanswered: a patient with a recent urgent or emergency
+    alert who has left the last check-ins unanswered needs the care team."""
+    now = utcnow()
+    thresholds = load_thresholds(os.environ.get("ESCALATION_THRESHOLDS", ""))
+    doses = dose_records(session, patient.id, now - WINDOW)
+    recent = [
+        (row.created_at, row.tier)
+        for row in session.scalars(select(Alert).where(Alert.patient_id == patient.id))
+    ]
+    # No high-risk flag is stored yet: recent urgent or emergency alerts make a patient
+    # high-risk for this rule (its own definition).
+    findings = silence(doses, PatientContext(age_band="", high_risk=False), recent, now, thresholds)
+    for finding in findings:
+        raise_followup(
+            session,
+            patient_id=patient.id,
+            tier=finding.tier,
+            rules=[finding.rule],
+            kind=f"pattern:{finding.rule}",
+            summary="Check-ins left unanswered after a recent alert.",
+        )
+    return findings

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from care.adherence import check_silence
 from care.checkins import ANSWER_WINDOW, dose_words
 from conversation.jobs import enqueue_flush, enqueue_trigger
 from medfollow.runtime import Runtime
@@ -112,11 +113,15 @@ def follow_up(rt: Runtime, now: datetime | None = None) -> tuple[int, int]:
     passed by then."""
     at = now or utcnow()
     with rt.sessions.begin() as session:
-        closed = session.execute(
+        closing = session.execute(
             update(Checkin)
             .where(Checkin.status == "sent", Checkin.sent_at < at - ANSWER_WINDOW)
             .values(status="unanswered", reminder_at=None)
-        ).rowcount  # type: ignore[attr-defined]
+            .returning(Checkin.patient_id)
+        ).all()
+        closed = len(closing)
+        for patient_id in {row.patient_id for row in closing}:
+            check_silence(session, session.get_one(Patient, patient_id))
         due = session.scalars(
             select(Checkin).where(Checkin.status.in_(("sent", "later")), Checkin.reminder_at <= at)
         ).all()

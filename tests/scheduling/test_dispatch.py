@@ -125,3 +125,42 @@ def test_it_drops_a_reminder_that_would_fall_in_quiet_hours(rt: Runtime) -> None
     sent = datetime(2026, 11, 24, 0, 30, tzinfo=UTC)  # 19:30 in New York
     sent_checkin(rt, patient, sent)
     assert follow_up(rt, sent + timedelta(minutes=61)) == (0, 0)  # 20:31: quiet
+
+
+def test_it_raises_r19_when_a_recently_alerted_patient_stops_answering(rt: Runtime) -> None:
+    from escalation.alerts import raise_alert
+    from escalation.policy import load_policy
+    from scheduling.dispatch import follow_up
+    from store.models import Alert
+
+    patient = two_doses(rt)
+    sent = datetime.now(UTC) - timedelta(hours=30)
+    with rt.sessions.begin() as session:
+        raised = raise_alert(
+            session,
+            load_policy(),
+            patient_id=patient.id,
+            tier="urgent",
+            kind="red_flag",
+            rules=["R10"],
+            summary="test",
+        )
+        # A clinician made contact, so the silence is not combined into an emergency.
+        session.get_one(Alert, raised.alert_id).acknowledged_at = sent
+        regimen = session.get_one(Patient, patient.id).regimen[0]
+        for n in range(3):
+            at = sent + timedelta(hours=8 * n)
+            session.add(
+                Checkin(
+                    patient_id=patient.id,
+                    regimen_id=regimen.id,
+                    scheduled_local=f"2026-11-2{n}T09:00",
+                    due_at=at,
+                    status="sent",
+                    sent_at=at,
+                )
+            )
+    assert follow_up(rt)[1] == 3
+    with rt.sessions() as session:
+        rules = {a.rules: a.tier for a in session.scalars(select(Alert))}
+    assert rules.get("R19") == "urgent"
