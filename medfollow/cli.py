@@ -353,6 +353,38 @@ def checkin_send(phone: str, med: str | None) -> None:
 
 
 @main.group()
+def regimen() -> None:
+    """Medicine plans."""
+
+
+@regimen.command("set")
+@click.option("--phone", required=True)
+@click.option("--med", required=True, help="NAME:DOSE@HH:MM[,HH:MM]")
+@click.option(
+    "--days",
+    default="daily",
+    show_default=True,
+    help="daily, weekdays, weekends or e.g. mon,wed,fri",
+)
+@clear_errors
+def regimen_set(phone: str, med: str, days: str) -> None:
+    """Change a patient's plan for one medicine; the patient gets one text about it."""
+    from care.plans import change_regimen
+    from conversation.jobs import enqueue_flush
+
+    rt = _runtime()
+    spec = parse_med(med)
+    with rt.sessions.begin() as session:
+        found = by_phone(session, to_e164(phone, rt.settings.default_region))
+        if found is None:
+            raise LookupError("no patient with that phone number")
+        entry = change_regimen(session, found, spec, days.strip().lower())
+        patient_id, entry_id = found.id, entry.id
+    enqueue_flush(rt, patient_id)
+    click.echo(f"plan changed (regimen {entry_id}); the patient is told")
+
+
+@main.group()
 def mood() -> None:
     """Mood questionnaires."""
 

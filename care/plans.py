@@ -1,0 +1,55 @@
+"""Clinician-driven plan changes: a new regimen entry, the old one retired, the patient told."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from messaging.outbound import queue_text
+from scheduling.planner import parse_days
+from store.enrolment import MedSpec
+from store.models import Checkin, Patient, Regimen, utcnow
+from store.patients import add_regimen
+
+
+def plan_change_text(patient: Patient, med: MedSpec, days: str) -> str:
+    """The one approved text about a change: what and from when (names only with consent)."""
+    what = f"{med.name} {med.dose}" if patient.sms_detail_level == "named" else "your medicine"
+    when = " and ".join(med.times)
+    often = "every day" if days == "daily" else f"on {days.replace(',', ', ')}"
+    return (
+        f"Your care team has updated your plan for {what}: check-ins at {when} {often}, "
+        "starting from today. Questions? Reply here or call the clinic."
+    )
+
+
+def change_regimen(session: Session, patient: Patient, med: MedSpec, days: str) -> Regimen:
+    """Retire the patient's active entry for this medicine, add the new one, skip the old
+    entry's planned check-ins, and queue the patient's notification."""
+    parse_days(days)  # a clear error for a bad --days before anything changes
+    old_ids = [
+        r.id
+        for r in session.scalars(
+            select(Regimen).where(Regimen.patient_id == patient.id, Regimen.active)
+        )
+        if r.medication.name == med.name
+    ]
+    if old_ids:
+        session.execute(update(Regimen).where(Regimen.id.in_(old_ids)).values(active=False))
+        session.execute(
+            update(Checkin)
+            .where(
+                Checkin.regimen_id.in_(old_ids), Checkin.status == "due", Checkin.due_at > utcnow()
+            )
+            .values(status="skipped")
+        )
+    entry = add_regimen(session, patient, med.name, med.dose, ",".join(med.times))
+    entry.days = days
+    session.flush()
+    queue_text(
+        session,
+        body=plan_change_text(patient, med, days),
+        kind="plan_change",
+        patient_id=patient.id,
+    )
+    return entry
