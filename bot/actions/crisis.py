@@ -18,6 +18,7 @@ from bot.actions.names import (
     ACTION_SUBMIT_ASQ,
     VALIDATE_ASQ_FORM,
 )
+from bot.actions.questionnaire import ItemForm, add_item_validators
 from care.followups import raise_followup
 from care.scores import finish, save_item
 from escalation.safety import crisis_reply
@@ -100,7 +101,18 @@ def store_answer(pseudonym: str, score_id: Any, item: int, yes: bool, mid: int |
         return score.id
 
 
-class ValidateAsqForm(FormValidationAction):  # type: ignore[misc]
+class ValidateAsqForm(ItemForm, FormValidationAction):  # type: ignore[misc]
+    prefix, reask = "asq", REASK
+
+    def parse(self, text: str) -> bool | None:
+        return parse_yes_no(text)
+
+    def store(self, pseudonym: str, score_id: Any, item: int, answer: Any, mid: int | None) -> int:
+        return store_answer(pseudonym, score_id, item, bool(answer), mid)
+
+    def shown(self, answer: Any) -> str:
+        return "yes" if answer else "no"
+
     def name(self) -> str:
         return VALIDATE_ASQ_FORM
 
@@ -117,43 +129,8 @@ class ValidateAsqForm(FormValidationAction):  # type: ignore[misc]
             return [s for s in domain_slots if s != "asq_5"]
         return domain_slots
 
-    async def _item(
-        self, item: int, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != f"asq_{item}":
-            # Only the question just asked is answered: a value that arrived with the
-            # message that opened the form (a crisis text) is not an answer to it.
-            return {f"asq_{item}": None}
-        yes = parse_yes_no(str(value or ""))
-        if yes is None:
-            dispatcher.utter_message(text=REASK)
-            return {f"asq_{item}": None}
-        sid = await provider.in_thread(
-            store_answer,
-            tracker.sender_id,
-            tracker.get_slot("score_id"),
-            item,
-            yes,
-            provider.message_id(tracker),
-        )
-        return {f"asq_{item}": "yes" if yes else "no", "score_id": str(sid)}
 
-
-def _validator(item: int) -> Any:
-    async def validate(
-        self: ValidateAsqForm,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Any,
-    ) -> dict[str, Any]:
-        return await self._item(item, value, dispatcher, tracker)
-
-    return validate
-
-
-for _i in range(1, 6):
-    setattr(ValidateAsqForm, f"validate_asq_{_i}", _validator(_i))
+add_item_validators(ValidateAsqForm, range(1, 6))
 
 
 def finish_asq(pseudonym: str, score_id: Any, answers: dict[int, bool], mid: int | None) -> str:

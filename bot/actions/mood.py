@@ -17,6 +17,7 @@ from bot.actions.names import (
     VALIDATE_PHQ2_FORM,
     VALIDATE_PHQ9_FORM,
 )
+from bot.actions.questionnaire import ItemForm, add_item_validators
 from care.followups import raise_followup
 from care.scores import finish, items_of, previous_total, save_item
 from escalation.patterns import score_rules
@@ -53,43 +54,18 @@ def store_item(pseudonym: str, score_id: Any, item: int, value: int, mid: int | 
         return score.id
 
 
-class _PhqItems:
-    """Shared item validation (a mixin, so the action server does not register it)."""
+class _PhqItems(ItemForm):
+    prefix, reask = "phq", REASK
 
-    async def _item(
-        self, item: int, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != f"phq_{item}":
-            # Only the question just asked is answered (see the ASQ form).
-            return {f"phq_{item}": None}
-        score = parse_phq(str(value or ""))
-        if score is None:
-            dispatcher.utter_message(text=REASK)
-            return {f"phq_{item}": None}
-        sid = await provider.in_thread(
-            store_item,
-            tracker.sender_id,
-            tracker.get_slot("score_id"),
-            item,
-            score,
-            provider.message_id(tracker),
-        )
-        if item == 9 and item9_escalates(score):
+    def parse(self, text: str) -> int | None:
+        return parse_phq(text)
+
+    def store(self, pseudonym: str, score_id: Any, item: int, answer: Any, mid: int | None) -> int:
+        return store_item(pseudonym, score_id, item, int(answer), mid)
+
+    def after(self, item: int, answer: Any, dispatcher: CollectingDispatcher) -> None:
+        if item == 9 and item9_escalates(int(answer)):
             dispatcher.utter_message(text=ITEM9_REPLY + crisis_reply())
-        return {f"phq_{item}": str(score), "score_id": str(sid)}
-
-
-def _validator(item: int) -> Any:
-    async def validate(
-        self: _PhqItems,
-        value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: Any,
-    ) -> dict[str, Any]:
-        return await self._item(item, value, dispatcher, tracker)
-
-    return validate
 
 
 class ValidatePhq2Form(_PhqItems, FormValidationAction):  # type: ignore[misc]
@@ -102,10 +78,8 @@ class ValidatePhq9Form(_PhqItems, FormValidationAction):  # type: ignore[misc]
         return VALIDATE_PHQ9_FORM
 
 
-for _i in (1, 2):
-    setattr(ValidatePhq2Form, f"validate_phq_{_i}", _validator(_i))
-for _i in range(3, 10):
-    setattr(ValidatePhq9Form, f"validate_phq_{_i}", _validator(_i))
+add_item_validators(ValidatePhq2Form, range(1, 3))
+add_item_validators(ValidatePhq9Form, range(3, 10))
 
 
 class ActionStartMoodCheck(Action):  # type: ignore[misc]
