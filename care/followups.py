@@ -10,10 +10,8 @@ import os
 
 from sqlalchemy.orm import Session
 
-from escalation.alerts import Raised, raise_alert
+from escalation.alerts import TIER_ORDER, Raised, raise_alert
 from escalation.policy import load_policy
-
-TIERS = ("emergency", "urgent", "prompt", "routine")
 
 
 def raise_followup(
@@ -27,7 +25,7 @@ def raise_followup(
     kind: str | None = None,
 ) -> Raised:
     """Raise (or join) the care-team alert; the scheduler pages it within seconds."""
-    if tier not in TIERS:
+    if tier not in TIER_ORDER:
         raise ValueError(f"unknown tier {tier!r}")
     return raise_alert(
         session,
