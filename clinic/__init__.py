@@ -17,11 +17,8 @@ from medfollow.settings import Settings
 # Each module adds its routes to the blueprint when imported.
 VIEW_MODULES = (
     "clinic.auth",
+    "clinic.formatting",
     "clinic.alert_pages",
-    "clinic.admin_clinicians",
-    "clinic.admin_teams",
-    "clinic.admin_rota",
-    "clinic.admin_settings",
 )
 
 
@@ -67,7 +64,7 @@ def _no_store(response: Any) -> Any:
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers.setdefault(
         "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     )
     return response

@@ -132,6 +132,8 @@ class Settings:
     pager_webhook_url: str = ""
     pager_webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     notify_timeout: float = 10.0
+    # Signs the clinic web app's session cookies; empty: generated once under var_dir.
+    secret_key: Secret = field(default_factory=lambda: Secret(""))
 
     @property
     def rasa_enabled(self) -> bool:
@@ -182,4 +184,5 @@ class Settings:
             pager_webhook_url=env_str(e, "PAGER_WEBHOOK_URL", ""),
             pager_webhook_secret=env_secret(e, "PAGER_WEBHOOK_SECRET", ""),
             notify_timeout=env_float(e, "NOTIFY_TIMEOUT", 10.0),
+            secret_key=env_secret(e, "SECRET_KEY", ""),
         )

@@ -67,6 +67,9 @@ class Clinic(Base):
     phone: Mapped[str] = mapped_column(String(20))
     hours: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    # The clinic's changes to the escalation policy's deadlines, as JSON
+    # {"urgent": {"ack_within": 1200}}: seconds per tier, applied over the policy file.
+    escalation_overrides: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -218,6 +221,41 @@ class Clinician(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Web sessions signed in before this are void (sign-out, password reset, deactivation).
+    sessions_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CareTeam(Base):
+    """A named group of clinicians who look after patients together."""
+
+    __tablename__ = "care_team"
+    __table_args__ = (UniqueConstraint("clinic_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CareTeamMember(Base):
+    __tablename__ = "care_team_member"
+
+    care_team_id: Mapped[int] = mapped_column(ForeignKey("care_team.id"), primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(ForeignKey("clinician.id"), primary_key=True)
+
+
+class MessageTemplate(Base):
+    """A text the clinic approved for clinicians to send; retired, never deleted."""
+
+    __tablename__ = "message_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(254))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class OnCallShift(Base):

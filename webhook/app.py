@@ -8,6 +8,7 @@ from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+import clinic
 from medfollow.logs import configure_logging
 from medfollow.runtime import Runtime
 from medfollow.settings import Settings
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     app.register_blueprint(health.bp)
     if settings.simulator_enabled:
         app.register_blueprint(simulator.bp)
+    clinic.init_app(app, settings)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:

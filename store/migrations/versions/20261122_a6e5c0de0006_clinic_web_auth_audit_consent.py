@@ -50,10 +50,48 @@ def upgrade() -> None:
         batch.add_column(sa.Column('failed_logins', sa.Integer(), nullable=False, server_default='0'))
         batch.add_column(sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('sessions_valid_after', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('clinic') as batch:
+        batch.add_column(sa.Column('escalation_overrides', sa.Text(), nullable=True))
+    op.create_table('care_team',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('clinic_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['clinic_id'], ['clinic.id'], name=op.f('fk_care_team_clinic_id_clinic')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_care_team')),
+    sa.UniqueConstraint('clinic_id', 'name', name=op.f('uq_care_team_clinic_id'))
+    )
+    op.create_table('care_team_member',
+    sa.Column('care_team_id', sa.Integer(), nullable=False),
+    sa.Column('clinician_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['care_team_id'], ['care_team.id'], name=op.f('fk_care_team_member_care_team_id_care_team')),
+    sa.ForeignKeyConstraint(['clinician_id'], ['clinician.id'], name=op.f('fk_care_team_member_clinician_id_clinician')),
+    sa.PrimaryKeyConstraint('care_team_id', 'clinician_id', name=op.f('pk_care_team_member'))
+    )
+    op.create_table('message_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('clinic_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('approved_by', sa.String(length=254), nullable=False),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['clinic_id'], ['clinic.id'], name=op.f('fk_message_template_clinic_id_clinic')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_message_template'))
+    )
+    op.create_index(op.f('ix_message_template_clinic_id'), 'message_template', ['clinic_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_message_template_clinic_id'), table_name='message_template')
+    op.drop_table('message_template')
+    op.drop_table('care_team_member')
+    op.drop_table('care_team')
+    with op.batch_alter_table('clinic') as batch:
+        batch.drop_column('escalation_overrides')
     with op.batch_alter_table('clinician') as batch:
+        batch.drop_column('sessions_valid_after')
         batch.drop_column('last_login_at')
         batch.drop_column('locked_until')
         batch.drop_column('failed_logins')
