@@ -76,13 +76,16 @@ def normalise(text: str) -> str:
     return _EDGE.sub("", " ".join(text.lower().split()))
 
 
-def classify(text: str, *, opted_out: bool, opt_out_type: str = "") -> Compliance | None:
+def classify(
+    text: str, *, opted_out: bool, opt_out_type: str = "", invited: bool = False
+) -> Compliance | None:
     """What compliance action this inbound message asks for, if any.
 
     1. Twilio's Advanced Opt-Out field wins when present.
     2. A message that is exactly a keyword (ignoring case, punctuation, emoji).
     3. A plain-language revocation anywhere in the message.
-    YES re-subscribes only a patient who has opted out; otherwise it is an answer.
+    YES opts in only a patient who has opted out, or who was invited and has not yet
+    opted in; otherwise it is an answer.
     """
     kind = opt_out_type.strip().upper()
     if kind in ("STOP", "START", "HELP"):
@@ -93,7 +96,7 @@ def classify(text: str, *, opted_out: bool, opt_out_type: str = "") -> Complianc
         tokens and set(tokens) <= _KEYWORD_TOKENS | _POLITE and set(tokens) & _KEYWORD_TOKENS
     ):
         return Compliance.OPT_OUT
-    if word in OPT_IN_WORDS or (opted_out and word in ("yes", "y")):
+    if word in OPT_IN_WORDS or ((opted_out or invited) and word in ("yes", "y")):
         return Compliance.OPT_IN
     if word in HELP_WORDS:
         return Compliance.HELP

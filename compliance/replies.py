@@ -41,3 +41,20 @@ def unenrolled_reply(clinic: ClinicInfo) -> str:
         f"To join, please ask your care team or call {clinic.phone}. "
         "In a crisis call or text 988; in an emergency call 911."
     )
+
+
+def welcome_text(clinic: ClinicInfo) -> str:
+    """The first text after enrolment: what this is, and that nothing comes until YES."""
+    return (
+        f"{clinic.name}: your care team has signed you up for medication check-in texts. "
+        "Reply YES to start. Msg & data rates may apply. Reply HELP for help, STOP to end. "
+        "Not for emergencies: call 911, or call or text 988."
+    )
+
+
+def welcome_confirmation(clinic: ClinicInfo) -> str:
+    """The one reply to a new patient's YES: check-ins start from the next dose."""
+    return (
+        f"{clinic.name}: thank you, you are signed up. Check-ins start from your next dose "
+        "time. Msg & data rates may apply. Reply HELP for help, STOP to end."
+    )

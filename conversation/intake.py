@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from compliance.consent import INVITED, opt_in, text_reply_event
 from compliance.keywords import Compliance, classify
 from compliance.replies import (
     ClinicInfo,
@@ -18,6 +19,7 @@ from compliance.replies import (
     opt_in_confirmation,
     opt_out_confirmation,
     unenrolled_reply,
+    welcome_confirmation,
 )
 from escalation.alerts import acknowledge, raise_alert
 from escalation.oncall import clinician_by_phone, current
@@ -136,7 +138,12 @@ def triage(
         if not found.crisis and not _told_recently(session, msg.external_phone or ""):
             intake.urgent_ids += _reply(session, msg, None, unenrolled_reply(clinic), "unenrolled")
         return _done(msg, intake)
-    action = classify(msg.body, opted_out=patient.opted_out, opt_out_type=opt_out_type)
+    action = classify(
+        msg.body,
+        opted_out=patient.opted_out,
+        opt_out_type=opt_out_type,
+        invited=patient.status == INVITED,
+    )
     if action is not None:
         msg.handled_by = "compliance"
         intake.urgent_ids += _compliance(session, msg, patient, action, clinic)
@@ -154,13 +161,18 @@ def _compliance(
 ) -> list[int]:
     if action is Compliance.OPT_OUT:
         if set_opted_out(session, patient.id, True):
+            text_reply_event(session, patient, "withdrawn")
             return _reply(
                 session, msg, patient, opt_out_confirmation(clinic), "optout_confirmation"
             )
         return []
     if action is Compliance.OPT_IN:
-        set_opted_out(session, patient.id, False)
+        resubscribed = set_opted_out(session, patient.id, False)
         session.refresh(patient)
+        if opt_in(session, patient):  # an invited patient's first YES: check-ins start
+            return _reply(session, msg, patient, welcome_confirmation(clinic), "optin_confirmation")
+        if resubscribed:
+            text_reply_event(session, patient, "opted_in")
         return _reply(session, msg, patient, opt_in_confirmation(clinic), "optin_confirmation")
     return _reply(session, msg, patient, help_text(clinic), "help")
 

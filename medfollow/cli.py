@@ -101,19 +101,49 @@ def patients() -> None:
 @click.option("--tz", required=True, help="IANA time zone, e.g. America/New_York.")
 @click.option("--med", "meds", multiple=True, help="NAME:DOSE@HH:MM[,HH:MM] (repeatable).")
 @click.option("--consent", default=None, help="Version of the consent the patient agreed to.")
+@click.option(
+    "--invite",
+    is_flag=True,
+    help="Send the welcome text; check-ins start when the patient replies YES (needs --consent).",
+)
 @clear_errors
 def patients_add(
-    phone: str, name: str, tz: str, meds: tuple[str, ...], consent: str | None
+    phone: str, name: str, tz: str, meds: tuple[str, ...], consent: str | None, invite: bool
 ) -> None:
-    """Enrol a patient with their regimen."""
+    """Enrol a patient with their regimen (active at once, consent taken in person)."""
+    from care.enrolment import enrol_with_consent
+    from compliance.consent import Consent
+    from conversation.jobs import enqueue_flush
+    from store.models import utcnow
+
     rt = _runtime()
     e164 = to_e164(phone, rt.settings.default_region)
     specs = [parse_med(m) for m in meds]
+    if invite and not consent:
+        raise click.ClickException("--invite needs --consent (the version the patient agreed to)")
     with rt.sessions.begin() as session:
         s = rt.settings
         clinic = ensure_clinic(session, s.clinic_name, s.clinic_phone, s.clinic_hours)
-        patient = enrol(session, clinic, phone=e164, name=name, tz=tz, meds=specs, consent=consent)
-        click.echo(f"enrolled patient {patient.id}")
+        if consent:
+            given = Consent(consent, utcnow().date(), "in_person", "admin (medfollow CLI)")
+            patient = enrol_with_consent(
+                session,
+                clinic,
+                phone=e164,
+                name=name,
+                tz=tz,
+                meds=specs,
+                consent=given,
+                start_active=not invite,
+            )
+        else:
+            patient = enrol(session, clinic, phone=e164, name=name, tz=tz, meds=specs, consent=None)
+        patient_id = patient.id
+    if invite:
+        enqueue_flush(rt, patient_id)
+        click.echo(f"enrolled patient {patient_id}; invited: check-ins start when they reply YES")
+    else:
+        click.echo(f"enrolled patient {patient_id}")
 
 
 @main.group()

@@ -238,3 +238,21 @@ REVIEW_CASES: list[tuple[str, Compliance | None]] = [
 @pytest.mark.parametrize(("text", "expected"), REVIEW_CASES)
 def test_it_classifies_the_review_cases_correctly(text: str, expected: Compliance | None) -> None:
     assert classify(text, opted_out=False) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "invited", "expected"),
+    [
+        ("YES", True, IN),
+        ("Yes!", True, IN),
+        ("y", True, IN),
+        ("START", True, IN),
+        ("yes I took it", True, None),
+        ("STOP", True, Compliance.OPT_OUT),
+        ("YES", False, None),
+    ],
+)
+def test_it_reads_yes_as_the_opt_in_of_an_invited_patient(
+    text: str, invited: bool, expected: Compliance | None
+) -> None:
+    assert classify(text, opted_out=False, invited=invited) is expected
