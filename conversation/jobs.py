@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
+from datetime import UTC, datetime
 
 from rq import Retry
 from sqlalchemy import select, update
@@ -12,7 +15,7 @@ from conversation.rasa_client import converse, trigger
 from escalation.alerts import in_emergency
 from medfollow import runtime
 from medfollow.runtime import URGENT_QUEUE, Runtime
-from messaging.outbound import SendFailed, deliver, pending_for, queue_text
+from messaging.outbound import RateLimited, SendFailed, deliver, pending_for, queue_text
 from store.models import Message, Patient, utcnow
 
 log = logging.getLogger(__name__)
@@ -31,9 +34,23 @@ def enqueue_send(rt: Runtime, message_id: int, queue: str = URGENT_QUEUE) -> Non
     rt.queue(queue).enqueue(send_message, message_id, retry=retry_policy(rt))
 
 
-def send_message(message_id: int) -> str:
-    """Send one stored outbound message (retried on transient errors)."""
-    return deliver(runtime.current(), message_id)
+def send_message(message_id: int, ticketed: bool = False) -> str:
+    """Send one stored outbound message (retried on transient errors; over the send rate
+    limit, enqueued again for when it may go)."""
+    rt = runtime.current()
+    try:
+        return deliver(rt, message_id, ticketed)
+    except RateLimited as exc:
+        rt.queue().enqueue_at(
+            _slot(exc.wait), send_message, message_id, exc.ticketed, retry=retry_policy(rt)
+        )
+        return "pending"
+
+
+def _slot(wait: float) -> datetime:
+    """When a job that must wait `wait` seconds runs again: rounded up to the second, as
+    RQ's scheduler keeps whole seconds (and so never releases the job early)."""
+    return datetime.fromtimestamp(math.ceil(time.time() + wait), UTC)
 
 
 def process_patient(patient_id: int) -> int:
@@ -117,13 +134,21 @@ def _turn(rt: Runtime, message_id: int) -> None:
     _flush(rt, msg.patient_id or 0)
 
 
-def _flush(rt: Runtime, patient_id: int) -> None:
-    """Send the patient's pending texts in order; a transient failure goes to a retried job."""
+def _flush(rt: Runtime, patient_id: int, ticketed: bool = False) -> None:
+    """Send the patient's pending texts in order; a transient failure goes to a retried job,
+    and a send over the rate limit to a flush job at the time it may go (in order still).
+    The texts after the first that goes are part of the same turn: they keep its place."""
     with rt.sessions() as session:
         ids = pending_for(session, patient_id)
     for message_id in ids:
         try:
-            deliver(rt, message_id)
+            deliver(rt, message_id, ticketed)
+            ticketed = True
+        except RateLimited as exc:
+            rt.queue().enqueue_at(
+                _slot(exc.wait), flush_patient, patient_id, exc.ticketed, retry=retry_policy(rt)
+            )
+            return
         except SendFailed:
             log.warning("send of message %s failed; retrying in a job", message_id)
             enqueue_send(rt, message_id)
@@ -178,6 +203,7 @@ def enqueue_flush(rt: Runtime, patient_id: int) -> None:
     rt.queue().enqueue(flush_patient, patient_id, retry=retry_policy(rt))
 
 
-def flush_patient(patient_id: int) -> None:
-    """Send a patient's pending texts in order (texts the scheduler queued)."""
-    _flush(runtime.current(), patient_id)
+def flush_patient(patient_id: int, ticketed: bool = False) -> None:
+    """Send a patient's pending texts in order (texts the scheduler queued, or texts that
+    waited for the send rate limit)."""
+    _flush(runtime.current(), patient_id, ticketed)

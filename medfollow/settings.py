@@ -62,6 +62,13 @@ def env_float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
+def env_rate(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env_float(env, name, default)
+    if not value > 0:
+        raise SettingsError(f"{name} must be a positive number, got {env.get(name, '')!r}")
+    return value
+
+
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "")
     if not raw:
@@ -118,6 +125,7 @@ class Settings:
     clinic_name: str = "Medfollow Demo Clinic"
     clinic_phone: str = "+15555550100"
     clinic_hours: str = "Mon-Fri 9am-5pm"
+    send_rate_per_number: float = 1.0  # segments per second per sending number
     default_region: str = "US"
     retry_intervals: tuple[int, ...] = (2, 5, 15, 30, 60, 120)
     sweep_after_seconds: int = 30
@@ -186,3 +194,4 @@ class Settings:
             notify_timeout=env_float(e, "NOTIFY_TIMEOUT", 10.0),
             secret_key=env_secret(e, "SECRET_KEY", ""),
         )
+            send_rate_per_number=env_rate(e, "SEND_RATE_PER_NUMBER", 1.0),

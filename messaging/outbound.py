@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
 
+from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from escalation.alerts import in_emergency, raise_alert
 from escalation.policy import load_policy
 from medfollow.runtime import Runtime
+from messaging.ratelimit import Priority, SendRate
 from messaging.segments import encode_info, split_reply
 from messaging.transports import OPTED_OUT_CODE, SendError
 from store.models import Message, Patient, utcnow
@@ -24,10 +29,71 @@ ALWAYS_SENT = frozenset({"optout_confirmation", "crisis"})
 SCHEDULED = frozenset({"checkin", "scheduled", "education"})
 # Texts sent from the urgent queue, and sent inline if the queue is down.
 URGENT_KINDS = frozenset({"crisis", "optout_confirmation", "optin_confirmation", "help"})
+# The send rate limit (messaging/ratelimit.py): these never queue behind other texts;
+# texts the clinic starts queue behind answers to patients.
+URGENT_SENDS = URGENT_KINDS | {"page"}
+BULK_KINDS = SCHEDULED | {"plan_change"}
+# A send over the rate limit waits inside the job at most this long (keeping workers
+# free for urgent work); a longer wait sends the job back to the queue for later.
+INLINE_WAIT = 1.0
+# A crisis reply or page is never held longer than this by our own limit (Twilio queues
+# what goes over its rate rather than refusing it).
+URGENT_MAX_WAIT = 10.0
 
 
 class SendFailed(Exception):
     """A transient send failure; the job is retried."""
+
+
+class RateLimited(SendFailed):
+    """The sending number's budget is spent: send again in `wait` seconds (`ticketed`:
+    the send holds a place in the number's line and goes at that slot)."""
+
+    def __init__(self, wait: float, ticketed: bool) -> None:
+        super().__init__(f"send rate limit: try again in {wait:.2f} s")
+        self.wait = wait
+        self.ticketed = ticketed
+
+
+def priority_of(kind: str) -> Priority:
+    if kind in URGENT_SENDS:
+        return Priority.URGENT
+    return Priority.BULK if kind in BULK_KINDS else Priority.REPLY
+
+
+def pace(
+    limiter: SendRate,
+    number: str,
+    cost: int,
+    priority: Priority,
+    ticketed: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Return when a send of `cost` segments may go from `number`, or raise RateLimited.
+
+    Urgent sends wait here until their slot (they hold the number meanwhile). Others wait
+    here once, briefly; scheduled texts then take a place in the number's line, answers
+    come back after the wait.
+    """
+    waited = 0.0
+    while True:
+        decision = limiter.acquire(number, cost, priority, ticketed)
+        if decision.allowed:
+            return
+        if priority is Priority.URGENT:
+            if waited + decision.wait > URGENT_MAX_WAIT:
+                log.warning("urgent send held %.1f s by the rate limit; sending now", waited)
+                return
+            sleep(decision.wait)
+            waited += decision.wait
+            continue
+        wait, ticketed_next = decision.wait, ticketed
+        if priority is Priority.BULK and (not ticketed or waited):
+            wait, ticketed_next = limiter.ticket(number, cost), True
+        if waited or wait > INLINE_WAIT:
+            raise RateLimited(wait, ticketed_next)
+        sleep(wait)
+        waited, ticketed = wait, ticketed_next
 
 
 def queue_text(
@@ -60,13 +126,16 @@ def queue_text(
     return rows
 
 
-def deliver(rt: Runtime, message_id: int) -> str:
+def deliver(rt: Runtime, message_id: int, ticketed: bool = False) -> str:
     """Send one pending outbound message; return its status.
 
     1. Claim the row (compare-and-set pending -> claimed): two workers never both send.
     2. Suppress it if the patient opted out (unless it is always sent).
-    3. Send through the transport and store the sid and status, or the error.
-    Raises SendFailed on a transient error, leaving the row pending for a retry.
+    3. Take its segments from the sending number's rate budget (`pace`).
+    4. Send through the transport and store the sid and status, or the error.
+    Raises SendFailed on a transient error, leaving the row pending for a retry, and
+    RateLimited (a SendFailed) when it must wait for the rate limit: then the row is
+    pending again, touched at the time it will be tried, so the sweeper leaves it be.
     """
     with rt.sessions.begin() as session:
         claimed = session.execute(
@@ -87,9 +156,23 @@ def deliver(rt: Runtime, message_id: int) -> str:
             msg.error_message = "paused: open emergency episode"
             return msg.status
         to = patient.phone if patient is not None else msg.external_phone
-        body, patient_id = msg.body, msg.patient_id
+        body, patient_id, kind, cost = msg.body, msg.patient_id, msg.kind, msg.segments
     if not to:
         return _record(rt, message_id, "failed", error="no recipient number")
+    try:
+        _pace(rt, kind, max(1, cost), ticketed)
+    except RateLimited as exc:
+        with rt.sessions.begin() as session:
+            session.execute(
+                update(Message)
+                .where(Message.id == message_id, Message.status == "claimed")
+                .values(
+                    status="pending",
+                    attempts=Message.attempts - 1,
+                    updated_at=utcnow() + timedelta(seconds=exc.wait),
+                )
+            )
+        raise
     callback = f"{rt.settings.public_base_url}/twilio/status"
     try:
         result = rt.transport.send(to, body, callback)
@@ -105,6 +188,19 @@ def deliver(rt: Runtime, message_id: int) -> str:
         _record(rt, message_id, "pending", error=str(exc), code=exc.code)
         raise SendFailed(str(exc)) from None
     return _record(rt, message_id, result.status, sid=result.sid)
+
+
+def _pace(rt: Runtime, kind: str, cost: int, ticketed: bool) -> None:
+    """The rate limit of the one sending number. If Redis cannot be asked, urgent texts go
+    anyway (they are sent inline when Redis is down); others wait for a retry."""
+    priority = priority_of(kind)
+    try:
+        limiter = SendRate(rt.redis, rt.settings.send_rate_per_number)
+        pace(limiter, rt.settings.twilio_from_number, cost, priority, ticketed)
+    except RedisError:
+        if priority is not Priority.URGENT:
+            raise SendFailed("send rate limit unavailable (Redis)") from None
+        log.warning("send rate limit unavailable (Redis); urgent send goes anyway")
 
 
 def _record(

@@ -98,6 +98,8 @@ def settings(db_url: str, redis: Redis, tmp_path: Path) -> Settings:
             "RASA_TIMEOUT": "1",
             "RETRY_INTERVALS": "0",
             "SWEEP_AFTER_SECONDS": "0",
+            # Tests not about pacing are not paced (tests/messaging/test_ratelimit.py is).
+            "SEND_RATE_PER_NUMBER": "1000",
         }
     )
 

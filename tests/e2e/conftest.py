@@ -50,6 +50,7 @@ def start_stack(tmp: Path, db_url: str, redis_db: int, workers: int) -> tuple[St
     rt.redis.flushdb()
     upgrade(db_url)
     stack = Stack(
+        "SEND_RATE_PER_NUMBER": "1000",
         settings,
         env,
         built("setup_rasa.sh"),
