@@ -19,6 +19,9 @@ VIEW_MODULES = (
     "clinic.auth",
     "clinic.formatting",
     "clinic.alert_pages",
+    "clinic.patient_pages",
+    "clinic.plan_pages",
+    "clinic.enrol_pages",
 )
 
 
