@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from escalation.overrides import clinic_policy
 from escalation.patterns import combine
 from escalation.policy import Policy
 from escalation.thresholds import load_thresholds
@@ -59,6 +60,7 @@ def raise_alert(
     tier (and the alert has not been acknowledged).
     """
     now = utcnow()
+    policy = clinic_policy(session, policy, patient_id)  # the clinic's own deadlines
     tier_policy = policy.tier(tier)
     existing = session.scalars(
         select(Alert)

@@ -18,6 +18,7 @@ from escalation.notifiers.base import Notifier, NotifyError, Page
 from escalation.notifiers.registry import make_notifier
 from escalation.notifiers.sms import SmsNotifier
 from escalation.oncall import OnCall, current
+from escalation.overrides import clinic_policy
 from escalation.policy import Policy, load_policy
 from medfollow import runtime
 from medfollow.runtime import Runtime
@@ -219,7 +220,7 @@ def escalate_due(rt: Runtime) -> int:
         alerts = session.scalars(select(Alert).where(Alert.state.in_(("open", "notified")))).all()
         due: list[tuple[int, int]] = []
         for alert in alerts:
-            tier = policy.tier(alert.tier)
+            tier = clinic_policy(session, policy, alert.patient_id).tier(alert.tier)
             if not tier.page:
                 continue
             if alert.level == 0:
