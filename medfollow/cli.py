@@ -522,5 +522,125 @@ def _banner(s: Settings) -> None:
     )
 
 
+@main.group()
+def tokens() -> None:
+    """API bearer tokens (the JSON API under /api/v1)."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="Who or what uses it, e.g. ehr-sync.")
+@click.option("--scopes", required=True, help="Comma-separated: read, write, audit.")
+@clear_errors
+def tokens_create(name: str, scopes: str) -> None:
+    """Create a token and print it once (only its SHA-256 is stored)."""
+    import getpass
+
+    from api.tokens import create_token, parse_scopes
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        row, plain = create_token(session, name, parse_scopes(scopes), getpass.getuser())
+        token_id = row.id
+    click.echo(f"token {token_id} ({name}, scopes {scopes}); shown once, keep it safe:")
+    click.echo(plain)
+
+
+@tokens.command("list")
+@clear_errors
+def tokens_list() -> None:
+    """Every token: id, name, scopes, created, last used, revoked (never the token)."""
+    from api.tokens import all_tokens
+
+    with _runtime().sessions() as session:
+        for t in all_tokens(session):
+            used = t.last_used_at.isoformat() if t.last_used_at else "never"
+            state = f"revoked {t.revoked_at.isoformat()}" if t.revoked_at else "active"
+            click.echo(f"{t.id}\t{t.name}\t{t.scopes}\tlast used {used}\t{state}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@clear_errors
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token at once."""
+    from api.tokens import revoke
+
+    with _runtime().sessions.begin() as session:
+        if not revoke(session, token_id):
+            raise LookupError(f"no active token {token_id}")
+    click.echo(f"token {token_id} revoked")
+
+
+@main.group()
+def fhir() -> None:
+    """FHIR R4: export a patient's record, import a regimen."""
+
+
+@fhir.command("export")
+@click.option("--phone", required=True)
+@clear_errors
+def fhir_export(phone: str) -> None:
+    """Print the patient's record as a FHIR R4 Bundle (JSON)."""
+    from interop.fhir_export import export_bundle
+    from store.audit import record
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        found = by_phone(session, to_e164(phone, rt.settings.default_region))
+        if found is None:
+            raise LookupError("no patient with that phone number")
+        bundle = export_bundle(session, found)
+        record(
+            session,
+            actor_kind="system",
+            actor_id=None,
+            actor_name="cli",
+            action="fhir.export",
+            patient_id=found.id,
+        )
+    click.echo(json.dumps(bundle, indent=2))
+
+
+@fhir.command("import")
+@click.option("--phone", required=True)
+@click.argument("bundle", type=click.File("r"))
+@clear_errors
+def fhir_import(phone: str, bundle: Any) -> None:
+    """Set the patient's plan from a Bundle of MedicationRequests (a file, or - for stdin)."""
+    from conversation.jobs import enqueue_flush
+    from interop.fhir_import import import_regimen
+    from store.audit import record
+
+    try:
+        data = json.load(bundle)
+    except json.JSONDecodeError:
+        raise click.ClickException("the bundle is not JSON") from None
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        found = by_phone(session, to_e164(phone, rt.settings.default_region))
+        if found is None:
+            raise LookupError("no patient with that phone number")
+        outcome = import_regimen(session, found, data)
+        record(
+            session,
+            actor_kind="system",
+            actor_id=None,
+            actor_name="cli",
+            action="fhir.import",
+            patient_id=found.id,
+        )
+        patient_id = found.id
+        lines = [
+            f"  {r.medication.name} {r.dose} at {r.times} ({r.days})" for r in outcome.imported
+        ]
+    if outcome.imported:
+        enqueue_flush(rt, patient_id)
+    click.echo(f"imported {len(lines)} medicine(s); the patient is told of each change")
+    for line in lines:
+        click.echo(line)
+    for n, why in outcome.skipped:
+        click.echo(f"  skipped entry {n}: {why}")
+
+
 if __name__ == "__main__":
     main()

@@ -142,6 +142,8 @@ class Settings:
     notify_timeout: float = 10.0
     # Signs the clinic web app's session cookies; empty: generated once under var_dir.
     secret_key: Secret = field(default_factory=lambda: Secret(""))
+    # JSON API: requests per token per minute (429 with Retry-After beyond it).
+    api_rate_limit: int = 120
 
     @property
     def rasa_enabled(self) -> bool:
@@ -193,5 +195,6 @@ class Settings:
             pager_webhook_secret=env_secret(e, "PAGER_WEBHOOK_SECRET", ""),
             notify_timeout=env_float(e, "NOTIFY_TIMEOUT", 10.0),
             secret_key=env_secret(e, "SECRET_KEY", ""),
+            api_rate_limit=env_int(e, "API_RATE_LIMIT", 120),
         )
             send_rate_per_number=env_rate(e, "SEND_RATE_PER_NUMBER", 1.0),

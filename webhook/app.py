@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 import clinic
+from api import web as api_web
 from medfollow.logs import configure_logging
 from medfollow.runtime import Runtime
 from medfollow.settings import Settings
@@ -29,9 +30,12 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     if settings.simulator_enabled:
         app.register_blueprint(simulator.bp)
     clinic.init_app(app, settings)
+    api_web.register(app)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
+        if request.path.startswith("/api/"):
+            return api_web.http_error(exc)
         return jsonify(error=exc.name, message=exc.description), exc.code or 500
 
     logging.getLogger(__name__).info("web app ready (transport=%s)", settings.sms_transport)

@@ -1,0 +1,1 @@
+"""The JSON API (/api/v1): bearer tokens, scopes, pagination, OpenAPI."""
