@@ -27,3 +27,18 @@ def check_password(stored_hash: str | None, password: str) -> bool:
         check_password_hash(_DUMMY_HASH, password[:MAX_LENGTH])
         return False
     return check_password_hash(stored_hash, password)
+
+
+def read_password(source: str) -> str:
+    """A password from a file, or from the first line of stdin when source is '-'."""
+    if source == "-":
+        import sys
+
+        line = sys.stdin.readline()
+    else:
+        try:
+            with open(source, encoding="utf-8") as handle:
+                line = handle.readline()
+        except OSError as exc:
+            raise PasswordError(f"cannot read {source}: {exc.strerror}") from None
+    return line.rstrip("\r\n")

@@ -185,6 +185,8 @@ def demo() -> None:
 @clear_errors
 def demo_seed() -> None:
     """Create the demo clinic, patient, clinicians and on-call shift (safe to run again)."""
+    from clinic.demo import seed_sign_ins
+
     rt = _runtime()
     s = rt.settings
     with rt.sessions.begin() as session:
@@ -200,9 +202,12 @@ def demo_seed() -> None:
                 consent="demo-1",
             )
         seed_rota(session)
+        sign_ins = seed_sign_ins(session, DEMO_ONCALL[0][1])
     click.echo(f"demo patient: {DEMO_PATIENT_PHONE}")
     primary, backup = DEMO_ONCALL
     click.echo(f"on call: {primary[1]} (SMS {primary[2]}), backup {backup[1]} (SMS {backup[2]})")
+    for email, password in sign_ins:
+        click.echo(f"clinic sign-in (demo only): {email} / {password}")
 
 
 @main.command("triage")
@@ -244,16 +249,64 @@ def clinicians() -> None:
 @click.option(
     "--role", type=click.Choice(["clinician", "admin", "supervisor"]), default="clinician"
 )
+@click.option(
+    "--password-file",
+    default=None,
+    help="File holding the web sign-in password ('-': first line of stdin). "
+    "Without it the clinician is paged but cannot sign in yet.",
+)
 @clear_errors
-def clinicians_add(name: str, email: str, phone: str | None, role: str) -> None:
+def clinicians_add(
+    name: str, email: str, phone: str | None, role: str, password_file: str | None
+) -> None:
     """Add a clinician."""
+    from clinic.passwords import read_password
+    from clinic.signin import set_password
     from escalation.oncall import add_clinician
+    from store.models import utcnow
 
     rt = _runtime()
     e164 = to_e164(phone, rt.settings.default_region) if phone else None
+    password = read_password(password_file) if password_file else None
     with rt.sessions.begin() as session:
         clinician = add_clinician(session, name, email, e164, role)
+        if password is not None:
+            set_password(clinician, password, utcnow())
         click.echo(f"added clinician {clinician.id}")
+
+
+@clinicians.command("password")
+@click.argument("email")
+@click.option("--password-file", default=None, help="File holding the password ('-': stdin).")
+@clear_errors
+def clinicians_password(email: str, password_file: str | None) -> None:
+    """Set a clinician's web sign-in password (prompted, or from a file or stdin); their
+    open sessions end and a lockout is lifted."""
+    from clinic.passwords import read_password
+    from clinic.signin import set_password
+    from escalation.oncall import clinician_by_email
+    from store import audit
+    from store.models import utcnow
+
+    if password_file:
+        password = read_password(password_file)
+    elif sys.stdin.isatty():
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = read_password("-")
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        clinician = clinician_by_email(session, email)
+        set_password(clinician, password, utcnow())
+        audit.record(
+            session,
+            actor_kind="system",
+            actor_id=None,
+            actor_name="cli",
+            action="clinician.password_reset",
+            target=f"clinician:{clinician.id}",
+        )
+    click.echo(f"password set for {clinician.email}")
 
 
 @main.group()
@@ -514,6 +567,8 @@ def _banner(s: Settings) -> None:
         f"  medfollow is ready.\n"
         f"  Phone simulator:  http://{s.host}:{s.port}/simulator\n"
         f"  Health:           http://{s.host}:{s.port}/healthz\n"
+        f"  Clinic web app:   http://{s.host}:{s.port}/clinic/ (demo sign-ins: see demo seed "
+        "above)\n"
         f"  Demo patient:     {DEMO_PATIENT_PHONE} (type as this number in the simulator)\n"
         f"  Twilio webhook:   {s.public_base_url}/twilio/sms "
         f"(auth token from TWILIO_AUTH_TOKEN; demo value when unset)\n"
