@@ -109,7 +109,7 @@ def _turn(rt: Runtime, message_id: int) -> None:
     replies = (
         []
         if opted_out
-        else converse(rt.settings.rasa_url, sender, text, metadata, rt.settings.rasa_timeout)
+        else converse(rt.rasa, sender, text, metadata, rt.settings.rasa_timeout)
     )
     with rt.sessions.begin() as session:
         done = session.execute(
@@ -188,7 +188,7 @@ def start_dialogue(patient_id: int, intent: str, entities: dict[str, str]) -> in
                 mark_skipped(session, entities.get("checkin_id"))
             return 0
         s = rt.settings
-        texts = trigger(s.rasa_url, s.rasa_token.reveal(), sender, intent, entities, s.rasa_timeout)
+        texts = trigger(rt.rasa, s.rasa_token.reveal(), sender, intent, entities, s.rasa_timeout)
         kind = "checkin" if intent == "EXTERNAL_dose_checkin" else "scheduled"
         with rt.sessions.begin() as session:
             for text in texts:

@@ -523,15 +523,43 @@ def scheduler() -> None:
 @main.command()
 @click.option("--rasa-venv", type=click.Path(path_type=Path), required=True)
 @click.option("--model", type=click.Path(path_type=Path), required=True)
-@click.option("--workers", default=2, show_default=True)
+@click.option("--workers", default=2, show_default=True, help="RQ worker processes.")
+@click.option("--web-workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option(
+    "--rasa-servers",
+    default=0,
+    help="Rasa servers on RASA_URL's port and the ones after it (default: one per RASA_URLS).",
+)
+@click.option("--action-servers", default=1, show_default=True, help="Action server processes.")
 @clear_errors
-def run(rasa_venv: Path, model: Path, workers: int) -> None:
+def run(
+    rasa_venv: Path,
+    model: Path,
+    workers: int,
+    web_workers: int,
+    rasa_servers: int,
+    action_servers: int,
+) -> None:
     """Start the whole stack and keep it running until Ctrl-C."""
-    from medfollow.stack import Stack
+    import os
 
-    settings = Settings.from_env()
+    from medfollow.stack import Stack, consecutive_urls
+
+    env = {}
+    if rasa_servers:
+        env["RASA_URLS"] = consecutive_urls(Settings.from_env().rasa_url, rasa_servers)
+    settings = Settings.from_env({**os.environ, **env})
     prism = settings.sms_transport == "twilio" and "127.0.0.1" in settings.twilio_api_base
-    stack = Stack(settings, {}, rasa_venv, model, workers=workers, with_prism=prism)
+    stack = Stack(
+        settings,
+        env,
+        rasa_venv,
+        model,
+        workers=workers,
+        web_workers=web_workers,
+        action_servers=action_servers,
+        with_prism=prism,
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(
         "==> starting: rasa, actions, web, workers, scheduler" + (", prism" if prism else "")

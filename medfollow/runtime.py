@@ -9,6 +9,7 @@ from redis import Redis
 from rq import Queue
 from sqlalchemy.orm import Session, sessionmaker
 
+from conversation.rasa_client import RasaServers
 from medfollow.settings import Settings
 from messaging.transports import Transport, make_transport
 from store.db import session_factory
@@ -33,6 +34,11 @@ class Runtime:
     @cached_property
     def redis(self) -> Redis:
         return Redis.from_url(self.settings.redis_url, socket_timeout=5, socket_connect_timeout=2)
+
+    @cached_property
+    def rasa(self) -> RasaServers:
+        s = self.settings
+        return RasaServers(s.rasa_urls, self.redis, s.rasa_down_seconds)
 
     @property
     def transport(self) -> Transport:

@@ -100,6 +100,15 @@ def env_intervals(env: Mapping[str, str], name: str, default: str) -> tuple[int,
     return values
 
 
+def env_urls(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """Comma-separated http(s) URLs, without trailing slashes, no duplicates."""
+    raw = env_str(env, name, default)
+    urls = tuple(u.strip().rstrip("/") for u in raw.split(","))
+    if any(not u.startswith(("http://", "https://")) for u in urls) or len(set(urls)) != len(urls):
+        raise SettingsError(f"{name} must be distinct comma-separated http(s) URLs, got {raw!r}")
+    return urls
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the stack. Tests build it directly or from a dict."""
@@ -116,19 +125,34 @@ class Settings:
     twilio_auth_token: Secret = field(default_factory=lambda: Secret(DEMO_AUTH_TOKEN))
     twilio_from_number: str = DEMO_FROM_NUMBER
     twilio_api_base: str = ""
+    send_rate_per_number: float = 1.0  # segments per second per sending number
     prism_port: int = 4010
-    rasa_url: str = "http://127.0.0.1:5005"
+    # Several Rasa servers share the SQL tracker store; each conversation is pinned to
+    # one by a consistent hash of its pseudonym (conversation/hashring.py).
+    rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
+    rasa_down_seconds: float = 10.0
     rasa_token: Secret = field(default_factory=lambda: Secret("demo-rasa-token"))
     rasa_timeout: float = 10.0
     action_server_port: int = 5055
+    action_server_url: str = "http://127.0.0.1:5055"
     simulator_enabled: bool = True
     clinic_name: str = "Medfollow Demo Clinic"
     clinic_phone: str = "+15555550100"
     clinic_hours: str = "Mon-Fri 9am-5pm"
-    send_rate_per_number: float = 1.0  # segments per second per sending number
     default_region: str = "US"
     retry_intervals: tuple[int, ...] = (2, 5, 15, 30, 60, 120)
     sweep_after_seconds: int = 30
+    # A send claimed this long with no outcome: its worker died mid-send; it is marked
+    # failed ("outcome unknown"), never resent. Keep it above the transport's timeout.
+    stale_claim_seconds: int = 300
+    # Scheduling defaults (a patient's plan can set its own: `medfollow plan set`).
+    mood_every_days: int = 7
+    mood_check_time: str = "11:00"
+    checkin_answer_minutes: int = 360
+    checkin_reminder_minutes: int = 60
+    conversation_quiet_minutes: int = 10
+    scheduler_stale_seconds: int = 120
+    checkin_send_deadline_seconds: int = 600
     log_level: str = "INFO"
     escalation_policy: str = ""
     smtp_host: str = "127.0.0.1"
@@ -146,6 +170,11 @@ class Settings:
     api_rate_limit: int = 120
 
     @property
+    def rasa_url(self) -> str:
+        """The first Rasa server (the only one unless RASA_URLS names several)."""
+        return self.rasa_urls[0]
+
+    @property
     def rasa_enabled(self) -> bool:
         return bool(self.rasa_url)
 
@@ -158,6 +187,7 @@ class Settings:
         if transport not in TRANSPORTS:
             raise SettingsError(f"SMS_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
         prism_port = env_int(e, "PRISM_PORT", 4010)
+        action_port = env_int(e, "ACTION_SERVER_PORT", 5055)
         return cls(
             var_dir=var_dir,
             database_url=env_secret(e, "DATABASE_URL", f"sqlite:///{var_dir}/medfollow.db"),
@@ -171,11 +201,16 @@ class Settings:
             twilio_auth_token=env_secret(e, "TWILIO_AUTH_TOKEN", DEMO_AUTH_TOKEN),
             twilio_from_number=env_str(e, "TWILIO_FROM_NUMBER", DEMO_FROM_NUMBER),
             twilio_api_base=env_str(e, "TWILIO_API_BASE", "").rstrip("/"),
+            send_rate_per_number=env_rate(e, "SEND_RATE_PER_NUMBER", 1.0),
             prism_port=prism_port,
-            rasa_url=env_str(e, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            rasa_urls=env_urls(e, "RASA_URLS", env_str(e, "RASA_URL", "http://127.0.0.1:5005")),
+            rasa_down_seconds=env_float(e, "RASA_DOWN_SECONDS", 10.0),
             rasa_token=env_secret(e, "RASA_TOKEN", "demo-rasa-token"),
             rasa_timeout=env_float(e, "RASA_TIMEOUT", 10.0),
-            action_server_port=env_int(e, "ACTION_SERVER_PORT", 5055),
+            action_server_port=action_port,
+            action_server_url=env_str(
+                e, "ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}"
+            ).rstrip("/"),
             simulator_enabled=env_bool(e, "SIMULATOR_ENABLED", True),
             clinic_name=env_str(e, "CLINIC_NAME", "Medfollow Demo Clinic"),
             clinic_phone=env_str(e, "CLINIC_PHONE", "+15555550100"),
@@ -183,6 +218,14 @@ class Settings:
             default_region=env_str(e, "DEFAULT_REGION", "US"),
             retry_intervals=env_intervals(e, "RETRY_INTERVALS", "2,5,15,30,60,120"),
             sweep_after_seconds=env_int(e, "SWEEP_AFTER_SECONDS", 30),
+            stale_claim_seconds=env_int(e, "STALE_CLAIM_SECONDS", 300),
+            mood_every_days=env_int(e, "MOOD_EVERY_DAYS", 7),
+            mood_check_time=env_str(e, "MOOD_CHECK_TIME", "11:00"),
+            checkin_answer_minutes=env_int(e, "CHECKIN_ANSWER_MINUTES", 360),
+            checkin_reminder_minutes=env_int(e, "CHECKIN_REMINDER_MINUTES", 60),
+            conversation_quiet_minutes=env_int(e, "CONVERSATION_QUIET_MINUTES", 10),
+            scheduler_stale_seconds=env_int(e, "SCHEDULER_STALE_SECONDS", 120),
+            checkin_send_deadline_seconds=env_int(e, "CHECKIN_SEND_DEADLINE_SECONDS", 600),
             log_level=env_str(e, "LOG_LEVEL", "INFO"),
             escalation_policy=env_str(e, "ESCALATION_POLICY", ""),
             smtp_host=env_str(e, "SMTP_HOST", "127.0.0.1"),
@@ -197,4 +240,3 @@ class Settings:
             secret_key=env_secret(e, "SECRET_KEY", ""),
             api_rate_limit=env_int(e, "API_RATE_LIMIT", 120),
         )
-            send_rate_per_number=env_rate(e, "SEND_RATE_PER_NUMBER", 1.0),

@@ -6,10 +6,12 @@ Each process logs to var/logs/<name>.log. Ctrl-C (or stop()) ends every process 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,15 +52,84 @@ def tracker_store(settings: Settings) -> dict[str, object]:
     }
 
 
-def write_endpoints(settings: Settings) -> Path:
-    path = settings.var_dir / "endpoints.yml"
+def write_endpoints(settings: Settings, path: Path, action_url: str) -> Path:
+    """Rasa's endpoints file: its action server and the shared SQL tracker store."""
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
-        "action_endpoint": {"url": f"http://127.0.0.1:{settings.action_server_port}/webhook"},
+        "action_endpoint": {"url": f"{action_url}/webhook"},
         "tracker_store": tracker_store(settings),
     }
     path.write_text(yaml.safe_dump(doc))
+    path.chmod(0o600)  # it holds the database password
     return path
+
+
+# The command of each process type, with ${NAME} where a deployment fills in a value.
+# The stack below, the Procfile and deploy/ (compose, Kubernetes) run exactly these;
+# tests/deploy checks that they agree. Rasa and the action server are pinned at INFO
+# (-v), whatever LOG_LEVEL says: at DEBUG they log message texts and whole trackers.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "web": (
+        "gunicorn",
+        "webhook.wsgi:app",
+        "-b",
+        "${MEDFOLLOW_HOST}:${MEDFOLLOW_PORT}",
+        "-w",
+        "${WEB_CONCURRENCY}",
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        "%(m)s %(U)s %(s)s %(L)ss",
+    ),
+    "worker": ("medfollow", "worker"),
+    "scheduler": ("medfollow", "scheduler"),
+    "actions": (
+        "python",
+        "-m",
+        "rasa_sdk",
+        "-v",
+        "--actions",
+        "bot.actions",
+        "-p",
+        "${ACTION_SERVER_PORT}",
+    ),
+    "rasa": (
+        "rasa",
+        "run",
+        "-v",
+        "--enable-api",
+        "-i",
+        "${RASA_HOST}",
+        "-p",
+        "${RASA_PORT}",
+        "-m",
+        "${RASA_MODEL}",
+        "--auth-token",
+        "${RASA_TOKEN}",
+        "--endpoints",
+        "${RASA_ENDPOINTS}",
+    ),
+}
+_VAR = re.compile(r"\$\{([A-Z_]+)\}")
+
+
+def command(kind: str, values: Mapping[str, str]) -> list[str]:
+    """The argv of a process type with its ${NAME}s filled in (KeyError if one is missing)."""
+    return [_VAR.sub(lambda m: values[m.group(1)], arg) for arg in COMMANDS[kind]]
+
+
+def consecutive_urls(first: str, count: int) -> str:
+    """RASA_URLS for `count` servers on `first`'s port and the ports after it."""
+    parts = urlsplit(first)
+    port = parts.port or 5005
+    return ",".join(f"{parts.scheme}://{parts.hostname}:{port + n}" for n in range(count))
+
+
+def numbered(kind: str, count: int) -> list[str]:
+    """Process names: "rasa" for one, "rasa-1", "rasa-2", ... for several."""
+    return [kind] if count == 1 else [f"{kind}-{n}" for n in range(1, count + 1)]
 
 
 @dataclass
@@ -69,15 +140,56 @@ class Stack:
     model: Path
     workers: int = 2
     web_workers: int = 2
+    action_servers: int = 1
     with_prism: bool = False
     with_redis: bool = False
     procs: list[Proc] = field(default_factory=list)
 
     def plan(self) -> list[Proc]:
+        """One Rasa server per RASA_URLS entry (loopback), `action_servers` action servers
+        on ACTION_SERVER_PORT and the ports after it (Rasa server i uses action server
+        i mod N), gunicorn with `web_workers`, `workers` RQ workers and the scheduler."""
         s = self.settings
-        bin_dir = Path(sys.executable).parent
         env = {**os.environ, **self.env, "RASA_TELEMETRY_ENABLED": "false"}
-        rasa_port = str(urlsplit(s.rasa_url).port or 5005)
+        procs = self._services(env)
+        action_urls = []
+        for n, name in enumerate(numbered("actions", self.action_servers)):
+            port = str(s.action_server_port + n)
+            action_urls.append(f"http://127.0.0.1:{port}")
+            argv = self._argv("actions", {"ACTION_SERVER_PORT": port})
+            procs.append(Proc(name, argv, {**env, "SANIC_HOST": "127.0.0.1"}))
+        for n, name in enumerate(numbered("rasa", len(s.rasa_urls))):
+            endpoints = s.var_dir / f"endpoints-{name}.yml"
+            values = {
+                "RASA_HOST": "127.0.0.1",
+                "RASA_PORT": str(urlsplit(s.rasa_urls[n]).port or 5005),
+                "RASA_MODEL": str(self.model),
+                "RASA_TOKEN": s.rasa_token.reveal(),
+                "RASA_ENDPOINTS": str(
+                    write_endpoints(s, endpoints, action_urls[n % len(action_urls)])
+                ),
+            }
+            procs.append(Proc(name, self._argv("rasa", values), env))
+        web = {
+            "MEDFOLLOW_HOST": s.host,
+            "MEDFOLLOW_PORT": str(s.port),
+            "WEB_CONCURRENCY": str(self.web_workers),
+        }
+        procs.append(Proc("web", self._argv("web", web), env))
+        for name in [f"worker-{n}" for n in range(1, self.workers + 1)]:
+            procs.append(Proc(name, self._argv("worker", {}), env))
+        procs.append(Proc("scheduler", self._argv("scheduler", {}), env))
+        return procs
+
+    def _argv(self, kind: str, values: Mapping[str, str]) -> list[str]:
+        """The command with its program from the right environment (Rasa's own venv)."""
+        argv = command(kind, values)
+        bin_dir = self.rasa_venv / "bin" if kind == "rasa" else Path(sys.executable).parent
+        return [str(bin_dir / argv[0]), *argv[1:]]
+
+    def _services(self, env: dict[str, str]) -> list[Proc]:
+        """Redis and the Prism mock of Twilio, when this stack runs them itself."""
+        s = self.settings
         procs = []
         if self.with_redis:
             redis = urlsplit(s.redis_url)
@@ -117,65 +229,6 @@ class Stack:
                     env,
                 )
             )
-        procs.append(
-            Proc(
-                "rasa",
-                [
-                    str(self.rasa_venv / "bin/rasa"),
-                    "run",
-                    "--enable-api",
-                    "-i",
-                    "127.0.0.1",
-                    "-p",
-                    rasa_port,
-                    "-m",
-                    str(self.model),
-                    "--auth-token",
-                    s.rasa_token.reveal(),
-                    "--endpoints",
-                    str(write_endpoints(s)),
-                ],
-                env,
-            )
-        )
-        procs.append(
-            Proc(
-                "actions",
-                [
-                    str(bin_dir / "python"),
-                    "-m",
-                    "rasa_sdk",
-                    "--actions",
-                    "bot.actions",
-                    "-p",
-                    str(s.action_server_port),
-                ],
-                {**env, "SANIC_HOST": "127.0.0.1"},
-            )
-        )
-        procs.append(
-            Proc(
-                "web",
-                [
-                    str(bin_dir / "gunicorn"),
-                    "webhook.wsgi:app",
-                    "-b",
-                    f"{s.host}:{s.port}",
-                    "-w",
-                    str(self.web_workers),
-                    "--threads",
-                    "4",
-                    "--access-logfile",
-                    "-",
-                    "--access-logformat",
-                    "%(m)s %(U)s %(s)s %(L)ss",
-                ],
-                env,
-            )
-        )
-        for n in range(self.workers):
-            procs.append(Proc(f"worker-{n + 1}", [str(bin_dir / "medfollow"), "worker"], env))
-        procs.append(Proc("scheduler", [str(bin_dir / "medfollow"), "scheduler"], env))
         return procs
 
     def start(self) -> None:

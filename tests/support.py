@@ -23,6 +23,23 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def free_run(count: int, tries: int = 50) -> int:
+    """The first of `count` consecutive ports nothing listens on now."""
+    for _ in range(tries):
+        [first] = free_ports(1)
+        socks = [socket.socket() for _ in range(count)]
+        try:
+            for n, sock in enumerate(socks):
+                sock.bind(("127.0.0.1", first + n))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise OSError(f"no {count} consecutive free ports")
+
+
 def wait_port(port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -34,11 +34,20 @@ def _http(url: str) -> str:
 
 
 def _rasa(rt: Runtime) -> str:
-    return _http(f"{rt.settings.rasa_url}/")
+    """Up when every Rasa server is; otherwise which are not (conversations move on)."""
+    down = []
+    for n, url in enumerate(rt.settings.rasa_urls, start=1):
+        try:
+            state = _http(f"{url}/")
+        except requests.RequestException as exc:
+            state = f"down ({type(exc).__name__})"
+        if state != "up":
+            down.append(f"server {n} {state}")
+    return "down: " + "; ".join(down) if down else "up"
 
 
 def _actions(rt: Runtime) -> str:
-    return _http(f"http://127.0.0.1:{rt.settings.action_server_port}/health")
+    return _http(f"{rt.settings.action_server_url}/health")
 
 
 def _worker(rt: Runtime) -> str:

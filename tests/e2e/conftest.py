@@ -15,7 +15,7 @@ from medfollow.stack import Stack
 from store.db import dispose_all
 from store.migrate import upgrade
 from tests.conftest import REDIS_BASE, REDIS_DB, create_pg_database, drop_pg_database
-from tests.support import ROOT, free_ports
+from tests.support import ROOT, free_ports, free_run
 
 
 def built(script: str) -> Path:
@@ -27,18 +27,30 @@ def built(script: str) -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def start_stack(tmp: Path, db_url: str, redis_db: int, workers: int) -> tuple[Stack, Runtime]:
-    web, rasa, actions, prism = free_ports(4)
+def start_stack(
+    tmp: Path,
+    db_url: str,
+    redis_db: int,
+    workers: int,
+    rasa_servers: int = 1,
+    web_workers: int = 2,
+    action_servers: int = 1,
+) -> tuple[Stack, Runtime]:
+    """The stack on free loopback ports; several Rasa servers share the tracker store."""
+    web, prism, *rasa = free_ports(2 + rasa_servers)
+    actions = free_run(action_servers)  # ACTION_SERVER_PORT and the ports after it
     env = {
         "MEDFOLLOW_VAR": str(tmp),
         "DATABASE_URL": db_url,
         "REDIS_URL": f"{REDIS_BASE}/{redis_db}",
         "MEDFOLLOW_PORT": str(web),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{web}",
-        "RASA_URL": f"http://127.0.0.1:{rasa}",
+        "RASA_URLS": ",".join(f"http://127.0.0.1:{port}" for port in rasa),
+        "RASA_DOWN_SECONDS": "3",
         "ACTION_SERVER_PORT": str(actions),
         "PRISM_PORT": str(prism),
         "SMS_TRANSPORT": "twilio",
+        "SEND_RATE_PER_NUMBER": "1000",
         "TWILIO_API_BASE": f"http://127.0.0.1:{prism}",
         "RETRY_INTERVALS": "1,2,3,5,8",
         "SWEEP_AFTER_SECONDS": "5",
@@ -50,12 +62,13 @@ def start_stack(tmp: Path, db_url: str, redis_db: int, workers: int) -> tuple[St
     rt.redis.flushdb()
     upgrade(db_url)
     stack = Stack(
-        "SEND_RATE_PER_NUMBER": "1000",
         settings,
         env,
         built("setup_rasa.sh"),
         built("train_rasa.sh"),
         workers=workers,
+        web_workers=web_workers,
+        action_servers=action_servers,
         with_prism=True,
     )
     stack.start()
@@ -72,6 +85,26 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Run
     """The production-shaped stack: PostgreSQL, 4 workers, the twilio transport on Prism."""
     db_url = create_pg_database("medfollow_e2e")
     started, rt = start_stack(tmp_path_factory.mktemp("stack"), db_url, REDIS_DB - 1, workers=4)
+    yield started, rt
+    started.stop()
+    rt.redis.flushdb()
+    dispose_all()
+    drop_pg_database(db_url)
+
+
+@pytest.fixture(scope="session")
+def scaled_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Runtime]]:
+    """Scaled out on PostgreSQL: 2 Rasa servers (one tracker store), 2 action servers,
+    gunicorn with 2 workers, 3 RQ workers."""
+    db_url = create_pg_database("medfollow_scaled")
+    started, rt = start_stack(
+        tmp_path_factory.mktemp("scaled-stack"),
+        db_url,
+        REDIS_DB - 3,
+        workers=3,
+        rasa_servers=2,
+        action_servers=2,
+    )
     yield started, rt
     started.stop()
     rt.redis.flushdb()

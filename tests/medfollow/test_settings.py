@@ -165,3 +165,27 @@ def test_it_rejects_a_secret_file_that_is_a_directory(tmp_path: Path) -> None:
 
 def test_it_is_a_value_error_for_callers_that_catch_those() -> None:
     assert issubclass(SettingsError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("env", "urls"),
+    [
+        ({}, ("http://127.0.0.1:5005",)),
+        ({"RASA_URL": "http://rasa:5005/"}, ("http://rasa:5005",)),
+        (
+            {"RASA_URLS": "http://rasa-0.rasa:5005, http://rasa-1.rasa:5005/"},
+            ("http://rasa-0.rasa:5005", "http://rasa-1.rasa:5005"),
+        ),
+        ({"RASA_URL": "http://a:1", "RASA_URLS": "http://b:2"}, ("http://b:2",)),
+    ],
+)
+def test_it_reads_one_or_several_rasa_servers(env: dict[str, str], urls: tuple[str, ...]) -> None:
+    s = Settings.from_env(env)
+    assert s.rasa_urls == urls
+    assert s.rasa_url == urls[0]
+
+
+@pytest.mark.parametrize("raw", ["rasa:5005", "http://a:1,http://a:1", "http://a:1,,http://b:2"])
+def test_it_refuses_malformed_rasa_urls(raw: str) -> None:
+    with pytest.raises(SettingsError, match="RASA_URLS"):
+        Settings.from_env({"RASA_URLS": raw})
