@@ -22,6 +22,10 @@ VIEW_MODULES = (
     "clinic.patient_pages",
     "clinic.plan_pages",
     "clinic.enrol_pages",
+    "clinic.admin_clinicians",
+    "clinic.admin_teams",
+    "clinic.admin_rota",
+    "clinic.admin_settings",
 )
 
 
