@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from markupsafe import Markup, escape
 
-WIDTH = 720
+WIDTH = 900
 LEFT, RIGHT, TOP, BOTTOM = 110, 10, 14, 26
 OUTCOMES = ("taken", "missed", "unanswered", "later", "skipped", "pending")
 FILL = {
@@ -93,7 +93,7 @@ def adherence_calendar(
     start = end - timedelta(days=weeks * 7 - 1)
     shown = [c for c in cells if start <= c.day <= end]
     slots = sorted({c.slot for c in shown})
-    size, gap = 8, 2
+    size, gap = 11, 3
     step = size + gap
     height = TOP + max(len(slots), 1) * step + BOTTOM
     counts = {o: sum(c.outcome == o for c in shown) for o in OUTCOMES}
@@ -179,9 +179,13 @@ def score_chart(
             f"<rect {_attrs(class_='band', x=LEFT, y=y1, width=WIDTH - LEFT - RIGHT)} "
             f"{_attrs(height=round(y2 - y1, 1), fill=fill, data_band=band.label)} "
             f"{_attrs(data_from=band.at_least, data_to=top)}>{_title(band.label)}</rect>"
-            f'<text x="{LEFT - 6}" y="{y2 - 2}" text-anchor="end" font-size="10">'
-            f"{band.at_least} {escape(band.label)}</text>"
+            f'<text x="{LEFT - 6}" y="{y2}" text-anchor="end" font-size="10">{band.at_least}</text>'
         )
+        if y2 - y1 >= 12:  # the band's name inside it, on the right
+            parts.append(
+                f'<text x="{WIDTH - RIGHT - 4}" y="{y1 + 11}" text-anchor="end" font-size="10" '
+                f'fill="#616161">{escape(band.label)}</text>'
+            )
     day = start.date()
     while (tick := datetime.combine(day, datetime.min.time(), start.tzinfo)) <= end:
         if tick >= start and tick.weekday() == 0:

@@ -178,7 +178,7 @@ def score_entries(session: Session, patient_id: int, since: datetime | None) -> 
             ref=f"score-{s.id}",
             title=f"{s.instrument} total {s.total if s.total is not None else '-'}"
             + (f" ({band})" if (band := severity(s.instrument, s.total)) and s.complete else ""),
-            detail="items " + ", ".join(f"{k}: {v}" for k, v in items_of(s).items()),
+            detail=", ".join(f"item {k}: {v}" for k, v in items_of(s).items()),
             status="complete" if s.complete else "in progress",
         )
         for s in rows

@@ -12,9 +12,11 @@ from sqlalchemy import select
 from care.enrolment import enrol_with_consent
 from compliance.consent import Consent, ConsentError, record_consent
 from compliance.replies import ClinicInfo, welcome_confirmation, welcome_text
+from conversation.jobs import start_dialogue
 from medfollow.cli import main
 from medfollow.runtime import Runtime
 from messaging.segments import encode_info
+from scheduling.dispatch import plan_checkins
 from store.enrolment import EnrolmentError, MedSpec, ensure_clinic
 from store.models import ConsentEvent, Message, Patient, utcnow
 from tests.conftest import run_jobs, signed_post, sms_params
@@ -83,15 +85,15 @@ def test_it_enrols_invited_with_the_consent_recorded_and_a_welcome_text(rt: Runt
 
 
 def test_it_starts_check_ins_only_after_the_patients_yes(rt: Runtime, client: FlaskClient) -> None:
-    from conversation.jobs import start_dialogue
-
     patient_id = enrol_invited(rt)
-    # Nothing the clinic starts reaches an invited patient.
+    # Nothing the clinic starts reaches an invited patient: no check-in is planned.
+    assert plan_checkins(rt, horizon=timedelta(days=2)) == 0
     assert start_dialogue(patient_id, "EXTERNAL_dose_checkin", {}) == 0
     signed_post(client, rt.settings, "/twilio/sms", sms_params(PHONE, "Yes!"))
     run_jobs(rt)
     with rt.sessions() as session:
         assert session.get_one(Patient, patient_id).status == "active"
+    assert plan_checkins(rt, horizon=timedelta(days=2)) >= 1
     replies = [m for m in outbound(rt, patient_id) if m.kind == "optin_confirmation"]
     assert [m.body for m in replies] == [welcome_confirmation(clinic_info(rt))]
     assert [k for k, *_ in history(rt, patient_id)] == ["granted", "opted_in"]
