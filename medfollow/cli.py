@@ -520,6 +520,18 @@ def scheduler() -> None:
     sweeper.run(rt)
 
 
+@main.command("rasa-endpoints")
+@click.argument("path", type=click.Path(path_type=Path))
+@clear_errors
+def rasa_endpoints(path: Path) -> None:
+    """Write Rasa's endpoints file (action server, SQL tracker store) from the settings."""
+    from medfollow.stack import write_endpoints
+
+    settings = Settings.from_env()
+    write_endpoints(settings, path, settings.action_server_url)
+    click.echo(f"wrote {path}")
+
+
 @main.command()
 @click.option("--rasa-venv", type=click.Path(path_type=Path), required=True)
 @click.option("--model", type=click.Path(path_type=Path), required=True)

@@ -112,6 +112,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "${RASA_ENDPOINTS}",
     ),
 }
+# Run before a Rasa server where the stack is not the one starting it (Procfile, compose,
+# Kubernetes): the stack writes the same file with the same function, in-process.
+RASA_PRELUDE = ("medfollow", "rasa-endpoints", "${RASA_ENDPOINTS}")
 _VAR = re.compile(r"\$\{([A-Z_]+)\}")
 
 
