@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from care.followups import raise_followup
-from education.library import load_library
+from escalation.context import medicine_contexts
 from escalation.patterns import (
     DoseRecord,
     Finding,
@@ -45,21 +45,7 @@ def dose_records(session: Session, patient_id: int, since: datetime) -> list[Dos
 
 
 def medicines_of(patient: Patient) -> list[MedicineContext]:
-    library = load_library()
-    out = []
-    for entry in patient.regimen:
-        if not entry.active:
-            continue
-        med = library.get(entry.medication.name)
-        out.append(
-            MedicineContext(
-                name=entry.medication.name,
-                drug_class=med.drug_class if med else "other",
-                started_at=entry.started_at,
-                never_stop_suddenly=bool(med and med.never_stop_suddenly),
-            )
-        )
-    return out
+    return medicine_contexts(patient)
 
 
 def check_patterns(
@@ -137,7 +123,8 @@ def check_silence(session: Session, patient: Patient) -> list[Finding]:
     ]
     # No high-risk flag is stored yet: recent urgent or emergency alerts make a patient
     # high-risk for this rule (its own definition).
-    findings = silence(doses, PatientContext(age_band="", high_risk=False), recent, now, thresholds)
+    context = PatientContext(age_band=patient.age_band, high_risk=False)
+    findings = silence(doses, context, recent, now, thresholds)
     for finding in findings:
         raise_followup(
             session,

@@ -130,7 +130,9 @@ def triage(
         )
         intake.page_alert_id = raised.alert_id if raised.page else None
         msg.handled_by = "safety"
-        body = RED_FLAG_EMERGENCY if found.tier == "emergency" else RED_FLAG_URGENT
+        # The advice follows the alert's tier after the risk modifiers (a new rash in
+        # lamotrigine's first 8 weeks is an emergency), never lower than the screen's.
+        body = RED_FLAG_EMERGENCY if raised.tier == "emergency" else RED_FLAG_URGENT
         intake.urgent_ids += _reply(session, msg, patient, body, "red_flag")
         return _done(msg, intake)
     if patient is None:

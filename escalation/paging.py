@@ -180,6 +180,7 @@ def _page_failed(rt: Runtime, alert_id: int, level: int) -> None:
             tier=alert.tier,
             kind="page_failed",
             rules=["R20"],
+            modify=False,  # R20: the tier of the alert nobody could be paged about
             summary=f"Paging the {LEVELS.get(level, 'clinician')} for alert {alert.code} failed.",
         )
 

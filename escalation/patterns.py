@@ -19,14 +19,15 @@ Conventions:
 - Reasons name medicines and scores for the care team. They are clinical content: show
   them to clinicians, never log them.
 
-Suggested order for a caller: the base tier is the highest of the message assessment
-(:func:`escalation.rules.assess`) and these findings; then :func:`combine` over the
-recent alert tiers; then :func:`apply_modifiers`. No function here ever lowers a tier.
+Order for a caller (escalation/context.py does this for every live alert): the base tier
+is the highest of the message assessment (:func:`escalation.rules.assess`) and these
+findings; then :func:`apply_modifiers`; then :func:`combine` over the recent alert tiers,
+which were stored after their own modifiers, so the new signal is compared like with
+like. No function here ever lowers a tier.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -75,9 +76,10 @@ class MedicineContext:
 
 @dataclass(frozen=True)
 class PatientContext:
-    """``age_band`` like "18-24", "65+" or "<18"; ``high_risk`` as flagged by the team."""
+    """``age_band``: one of the thresholds' age bands ("under_25"), or None when not
+    recorded; ``high_risk`` as flagged by the team."""
 
-    age_band: str
+    age_band: str | None
     high_risk: bool = False
 
 
@@ -420,27 +422,11 @@ def combine(
 
 # --- Modifiers -----------------------------------------------------------------------
 
-_RANGE = re.compile(r"^(\d+)\s*(?:-|–|to)\s*(\d+)$")
-_PLUS = re.compile(r"^(\d+)\s*\+$")
-_UNDER = re.compile(r"^(?:<|under)\s*(\d+)$")
 
-
-def youngest_age(age_band: str) -> int | None:
-    """The youngest age in a band: "18-24" -> 18, "65+" -> 65, "<18" -> 0; else None."""
-    text = age_band.strip().lower()
-    if m := _RANGE.match(text) or _PLUS.match(text):
-        return int(m.group(1))
-    if _UNDER.match(text):
-        return 0
-    return None
-
-
-def _may_be_under(age_band: str, age: int) -> bool:
-    """True when someone in the band may be younger than ``age``. An unknown or
-    unreadable band counts as possibly young: the modifier then raises (the safe side).
-    """
-    youngest = youngest_age(age_band)
-    return youngest is None or youngest < age
+def _may_be_under(age_band: str | None, age: int, t: Thresholds) -> bool:
+    """True when someone in the band may be younger than ``age``. A band that is not
+    recorded or not listed counts as the thresholds' ``age_bands.unknown`` band."""
+    return t.age_bands.youngest(age_band) < age
 
 
 def apply_modifiers(
@@ -453,7 +439,8 @@ def apply_modifiers(
 ) -> tuple[str, list[str]]:
     """The tier raised by the §7.2 modifiers, and the ids of the modifiers that applied.
 
-    - ``young_antidepressant``: the age band may be under ``under_age`` and an
+    - ``young_antidepressant``: the age band may be under ``under_age`` (an unknown
+      band counts as ``age_bands.unknown``, the youngest by default) and an
       antidepressant started within ``start_within_days`` or had its dose changed within
       ``change_within_days``.
     - ``recent_emergency``: an alert of that tier within ``within_days``.
@@ -472,7 +459,7 @@ def apply_modifiers(
     m = t.modifiers
     ids: list[str] = []
     y = m.young_antidepressant
-    if _may_be_under(patient.age_band, y.under_age) and any(
+    if _may_be_under(patient.age_band, y.under_age, t) and any(
         _name(med.drug_class) in y.classes
         and (
             _within(med.started_at, now, timedelta(days=y.start_within_days))

@@ -12,6 +12,7 @@ with a rule that matches any medicine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -174,6 +175,24 @@ class Modifiers:
 
 
 @dataclass(frozen=True)
+class AgeBands:
+    """The age bands enrolment accepts, each with its youngest age, and the band an
+    unrecorded (or unlisted) one is treated as."""
+
+    youngest_ages: tuple[tuple[str, int], ...]  # youngest first
+    unknown: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.youngest_ages)
+
+    def youngest(self, band: str | None) -> int:
+        """The youngest age in the band; an unknown band counts as ``unknown``."""
+        ages = dict(self.youngest_ages)
+        return ages[band] if band in ages else ages[self.unknown]
+
+
+@dataclass(frozen=True)
 class Thresholds:
     version: str
     phq2_trigger: int
@@ -185,6 +204,7 @@ class Thresholds:
     silence: Silence
     combine: Combine
     modifiers: Modifiers
+    age_bands: AgeBands
 
     def missed_days_rule(
         self, name: str, drug_class: str, never_stop_suddenly: bool
@@ -407,6 +427,33 @@ def _modifiers(p: _Parser, raw: object) -> Modifiers:
     )
 
 
+_BAND_NAME = re.compile(r"^[a-z0-9_]{1,16}$")
+
+
+def _age_bands(p: _Parser, raw: object) -> AgeBands:
+    m = p.mapping(raw, "age_bands", ("bands", "unknown"))
+    bands: list[tuple[str, int]] = []
+    for i, item in enumerate(p.items(m["bands"], "age_bands.bands")):
+        where = f"age_bands.bands[{i}]"
+        b = p.mapping(item, where, ("band", "youngest"))
+        name = b["band"]
+        if not isinstance(name, str) or not _BAND_NAME.match(name):
+            raise p.fail(f"{where}.band", "must be 1-16 of a-z, 0-9 and _ (quote it)")
+        youngest = p.integer(b, "youngest", where, 0, 150)
+        if any(name == n for n, _ in bands):
+            raise p.fail(f"{where}.band", f"{name!r} is listed twice")
+        if bands and youngest <= bands[-1][1]:
+            raise p.fail(f"{where}.youngest", "bands must go up, youngest first")
+        if not bands and youngest != 0:
+            raise p.fail(f"{where}.youngest", "the first band must start at 0")
+        bands.append((name, youngest))
+    unknown = m["unknown"]
+    if unknown not in {n for n, _ in bands}:
+        raise p.fail("age_bands.unknown", "must be one of the bands")
+    assert isinstance(unknown, str)
+    return AgeBands(tuple(bands), unknown)
+
+
 SECTIONS = (
     "version",
     "phq2",
@@ -418,6 +465,7 @@ SECTIONS = (
     "silence",
     "combine",
     "modifiers",
+    "age_bands",
 )
 
 
@@ -466,6 +514,7 @@ def parse_thresholds(doc: object, file: str = "<thresholds>") -> Thresholds:
         silence=_silence(p, top["silence"]),
         combine=combine,
         modifiers=_modifiers(p, top["modifiers"]),
+        age_bands=_age_bands(p, top["age_bands"]),
     )
 
 

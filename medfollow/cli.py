@@ -18,7 +18,14 @@ from sqlalchemy.exc import OperationalError
 from medfollow.runtime import QUEUES, WORKER_TTL, Runtime
 from medfollow.settings import Settings, SettingsError
 from messaging.phones import InvalidPhone, to_e164
-from store.enrolment import DEMO_PATIENT_PHONE, EnrolmentError, enrol, ensure_clinic, parse_med
+from store.enrolment import (
+    DEMO_PATIENT_PHONE,
+    EnrolmentError,
+    check_age_band,
+    enrol,
+    ensure_clinic,
+    parse_med,
+)
 from store.patients import by_phone
 from store.records import patient_record
 
@@ -106,9 +113,21 @@ def patients() -> None:
     is_flag=True,
     help="Send the welcome text; check-ins start when the patient replies YES (needs --consent).",
 )
+@click.option(
+    "--age-band",
+    default=None,
+    help="under_25, 25_64 or 65_plus (the escalation thresholds' bands); "
+    "not given: the risk rules assume under_25.",
+)
 @clear_errors
 def patients_add(
-    phone: str, name: str, tz: str, meds: tuple[str, ...], consent: str | None, invite: bool
+    phone: str,
+    name: str,
+    tz: str,
+    meds: tuple[str, ...],
+    consent: str | None,
+    invite: bool,
+    age_band: str | None,
 ) -> None:
     """Enrol a patient with their regimen (active at once, consent taken in person)."""
     from care.enrolment import enrol_with_consent
@@ -119,6 +138,7 @@ def patients_add(
     rt = _runtime()
     e164 = to_e164(phone, rt.settings.default_region)
     specs = [parse_med(m) for m in meds]
+    band = check_age_band(age_band)
     if invite and not consent:
         raise click.ClickException("--invite needs --consent (the version the patient agreed to)")
     with rt.sessions.begin() as session:
@@ -138,7 +158,14 @@ def patients_add(
             )
         else:
             patient = enrol(session, clinic, phone=e164, name=name, tz=tz, meds=specs, consent=None)
+        patient.age_band = band
         patient_id = patient.id
+    if band is None:
+        click.echo(
+            "note: no --age-band; the risk rules will treat the patient as the thresholds' "
+            "age_bands.unknown (under_25 by default)",
+            err=True,
+        )
     if invite:
         enqueue_flush(rt, patient_id)
         click.echo(f"enrolled patient {patient_id}; invited: check-ins start when they reply YES")
@@ -200,6 +227,7 @@ def demo_seed() -> None:
                 tz="America/New_York",
                 meds=[parse_med("sertraline:50mg@09:00")],
                 consent="demo-1",
+                age_band="25_64",
             )
         seed_rota(session)
         sign_ins = seed_sign_ins(session, DEMO_ONCALL[0][1])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from escalation.thresholds import load_thresholds
 from store.models import Clinic, Patient, utcnow
 from store.patients import add_regimen, by_phone, first_clinic
 
@@ -50,6 +52,17 @@ def check_timezone(tz: str) -> str:
     return tz
 
 
+def check_age_band(band: str | None) -> str | None:
+    """One of the age bands the clinic's thresholds list (escalation/thresholds.yaml)."""
+    if band is None:
+        return None
+    names = load_thresholds(os.environ.get("ESCALATION_THRESHOLDS", "")).age_bands.names
+    value = band.strip().lower()
+    if value not in names:
+        raise EnrolmentError(f"--age-band must be one of {', '.join(names)}, got {band!r}")
+    return value
+
+
 def ensure_clinic(session: Session, name: str, phone: str, hours: str) -> Clinic:
     clinic = first_clinic(session)
     if clinic is None:
@@ -68,8 +81,10 @@ def enrol(
     tz: str,
     meds: list[MedSpec],
     consent: str | None,
+    age_band: str | None = None,
 ) -> Patient:
-    """Create a patient and their regimen; the phone must be new."""
+    """Create a patient and their regimen; the phone must be new. ``age_band`` None:
+    not recorded (the risk modifiers then assume the thresholds' ``age_bands.unknown``)."""
     if by_phone(session, phone) is not None:
         raise EnrolmentError("a patient with this phone number is already enrolled")
     if not name.strip():
@@ -79,6 +94,7 @@ def enrol(
         phone=phone,
         display_name=name.strip(),
         timezone=check_timezone(tz),
+        age_band=check_age_band(age_band),
         consent_version=consent,
         consent_at=utcnow() if consent else None,
     )

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -91,6 +92,9 @@ class Patient(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # One of the bands in escalation/thresholds.yaml (age_bands), e.g. "under_25"; the
+    # risk modifiers read it. None: not recorded (the thresholds say what that means).
+    age_band: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     regimen: Mapped[list[Regimen]] = relationship(
@@ -167,6 +171,10 @@ class DoseEvent(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+# The alert states that are still live (an index predicate: keep it plain SQL).
+LIVE_ALERT = "state IN ('open', 'notified', 'acknowledged')"
+
+
 class Alert(Base):
     """A clinician alert: who, what, why (evidence), how urgent, by when.
 
@@ -178,6 +186,15 @@ class Alert(Base):
     __table_args__ = (
         UniqueConstraint("code"),
         Index("ix_alert_patient_kind_state", "patient_id", "kind", "state"),
+        # One live alert per patient and kind: two first signals racing join one alert.
+        Index(
+            "uq_alert_live_patient_kind",
+            "patient_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(LIVE_ALERT),
+            sqlite_where=text(LIVE_ALERT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -41,6 +41,7 @@ def patient_record(session: Session, patient: Patient) -> dict[str, Any]:
             "phone": patient.phone,
             "name": patient.display_name,
             "timezone": patient.timezone,
+            "age_band": patient.age_band,
             "language": patient.language,
             "sms_detail_level": patient.sms_detail_level,
             "consent_version": patient.consent_version,

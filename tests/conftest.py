@@ -135,6 +135,8 @@ def make_patient(rt: Runtime, **overrides: Any) -> Patient:
         "tz": "America/New_York",
         "meds": [MedSpec("sertraline", "50mg", ("09:00",))],
         "consent": "v1",
+        # An adult: the risk modifiers treat an unrecorded band as under 25.
+        "age_band": "25_64",
     }
     fields.update(overrides)
     s = rt.settings

@@ -70,7 +70,12 @@ def inbound(rt: Runtime, patient: Patient, body: str) -> int:
 
 
 def on(rt: Runtime, med: str, phone: str = "+15555550143") -> Patient:
-    return make_patient(rt, phone=phone, meds=[MedSpec(med, "100mg", ("09:00",))])
+    """A patient on one long-standing medicine (past the start-window risk modifiers)."""
+    patient = make_patient(rt, phone=phone, meds=[MedSpec(med, "100mg", ("09:00",))])
+    with rt.sessions.begin() as session:
+        for entry in session.get_one(Patient, patient.id).regimen:
+            entry.started_at = utcnow() - timedelta(days=365)
+    return patient
 
 
 def missed_text(med: str) -> str:

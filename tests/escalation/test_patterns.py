@@ -29,7 +29,6 @@ from escalation.patterns import (
     phq2_positive,
     score_rules,
     silence,
-    youngest_age,
 )
 from escalation.rules import RISKS
 from escalation.thresholds import Thresholds, load_thresholds
@@ -247,8 +246,8 @@ def test_it_flags_low_adherence_below_the_threshold(
 
 # --- silence ---------------------------------------------------------------------------
 
-HIGH = PatientContext("35-44", high_risk=True)
-LOW_RISK = PatientContext("35-44", high_risk=False)
+HIGH = PatientContext("25_64", high_risk=True)
+LOW_RISK = PatientContext("25_64", high_risk=False)
 
 SILENCE: list[
     tuple[str, PatientContext, list[DoseRecord], list[tuple[datetime, str]], str | None]
@@ -460,8 +459,8 @@ def test_it_rejects_an_unknown_tier_when_combining(t: Thresholds) -> None:
 
 # --- modifiers -------------------------------------------------------------------------
 
-YOUNG = PatientContext("18-24")
-OLDER = PatientContext("25-34")
+YOUNG = PatientContext("under_25")
+OLDER = PatientContext("25_64")
 
 
 def med(
@@ -559,29 +558,20 @@ MODIFIERS: list[
         "routine",
         [],
     ),
+    ("65 and over", "routine", PatientContext("65_plus"), [NEW_SSRI], [], "routine", []),
     (
-        "under 18",
+        "age not recorded",
         "routine",
-        PatientContext("<18"),
-        [NEW_SSRI],
-        [],
-        "prompt",
-        ["young_antidepressant"],
-    ),
-    ("65 and over", "routine", PatientContext("65+"), [NEW_SSRI], [], "routine", []),
-    (
-        "band straddling 25",
-        "routine",
-        PatientContext("20-29"),
+        PatientContext(None),
         [NEW_SSRI],
         [],
         "prompt",
         ["young_antidepressant"],
     ),
     (
-        "age unknown",
+        "age band not listed",
         "routine",
-        PatientContext(""),
+        PatientContext("18-24"),
         [NEW_SSRI],
         [],
         "prompt",
@@ -718,13 +708,13 @@ def test_it_rejects_an_unknown_tier_to_modify(t: Thresholds) -> None:
         apply_modifiers("T2", YOUNG, [], [], NOW, t)
 
 
-@pytest.mark.parametrize(
-    ("band", "youngest"),
-    [("18-24", 18), ("25 - 34", 25), ("18–24", 18), ("65+", 65), ("<18", 0)]
-    + [("under 18", 0), ("", None), ("unknown", None)],
-)
-def test_it_reads_age_bands(band: str, youngest: int | None) -> None:
-    assert youngest_age(band) == youngest
+def test_it_treats_an_unknown_band_as_the_thresholds_say(t: Thresholds) -> None:
+    adult = dataclasses.replace(t, age_bands=dataclasses.replace(t.age_bands, unknown="25_64"))
+    assert apply_modifiers("routine", PatientContext(None), [NEW_SSRI], [], NOW, adult) == (
+        "routine",
+        [],
+    )
+    assert apply_modifiers("routine", PatientContext(None), [NEW_SSRI], [], NOW, t)[0] == "prompt"
 
 
 # --- highest and records ---------------------------------------------------------------

@@ -45,7 +45,17 @@ def missed(t: Thresholds, name: str, drug_class: str, never_stop: bool) -> tuple
 
 
 PACKAGED: list[tuple[str, Callable[[Thresholds], object], object]] = [
-    ("version", lambda t: t.version, "2026.11-1"),
+    ("version", lambda t: t.version, "2026.11-2"),
+    (
+        "age bands",
+        lambda t: (t.age_bands.youngest_ages, t.age_bands.unknown),
+        ((("under_25", 0), ("25_64", 25), ("65_plus", 65)), "under_25"),
+    ),
+    (
+        "unknown age band",
+        lambda t: (t.age_bands.youngest(None), t.age_bands.youngest("18-24")),
+        (0, 0),
+    ),
     ("phq2 trigger", lambda t: t.phq2_trigger, 2),
     (
         "phq9 item 9",
@@ -337,6 +347,22 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         _set("modifiers.medicine_start[0].id", "recent_emergency"),
         "modifiers.medicine_start[0].id",
     ),
+    ("age bands empty", _set("age_bands.bands", []), "age_bands.bands"),
+    ("age band unquoted", _set("age_bands.bands[1].band", 2564), "age_bands.bands[1].band"),
+    ("age band spaces", _set("age_bands.bands[0].band", "under 25"), "age_bands.bands[0].band"),
+    ("age band twice", _set("age_bands.bands[1].band", "under_25"), "age_bands.bands[1].band"),
+    (
+        "age bands not from 0",
+        _set("age_bands.bands[0].youngest", 18),
+        "age_bands.bands[0].youngest",
+    ),
+    (
+        "age bands going down",
+        _set("age_bands.bands[2].youngest", 20),
+        "age_bands.bands[2].youngest",
+    ),
+    ("unknown band not listed", _set("age_bands.unknown", "child"), "age_bands.unknown"),
+    ("age bands missing", _delete("age_bands"), "age_bands"),
     (
         "recent emergency missing",
         _delete("modifiers.recent_emergency.within_days"),
