@@ -38,11 +38,17 @@ def runtime() -> Runtime:
 
 
 def _verify(rt: Runtime) -> None:
+    """403 unless Twilio signed the request; 400 for a field no SMS can hold."""
     s = rt.settings
     if not is_signed(
         request, s.twilio_auth_token.reveal(), s.public_base_url, s.trust_proxy_headers
     ):
         abort(403, "invalid or missing X-Twilio-Signature")
+    # No SMS carries a NUL (GSM-7's 0x00 is "@", which Twilio sends as "@"), and
+    # PostgreSQL cannot store one in text: refuse it rather than fail with a 500.
+    bad = sorted(name for name, value in request.form.items(multi=True) if "\x00" in value)
+    if bad:
+        abort(400, f"{', '.join(bad)} must not contain NUL characters")
 
 
 def twiml() -> Response:
