@@ -53,3 +53,30 @@ def change_regimen(session: Session, patient: Patient, med: MedSpec, days: str) 
         patient_id=patient.id,
     )
     return entry
+
+
+def plan_stop_text(patient: Patient, entry: Regimen) -> str:
+    """The one text when a medicine leaves the plan: about check-ins, never about dosing."""
+    what = f"your {entry.medication.name}" if patient.sms_detail_level == "named" else "a medicine"
+    return (
+        f"Your care team has updated your plan: we will no longer send check-ins for {what}. "
+        "Please follow your care team's instructions. Questions? Reply here or call the clinic."
+    )
+
+
+def stop_regimen(session: Session, patient: Patient, regimen_id: int) -> Regimen:
+    """Take one active entry out of the plan: retire it, skip its planned check-ins, and
+    queue the patient's notification. LookupError if it is not an active entry of theirs."""
+    entry = session.get(Regimen, regimen_id)
+    if entry is None or entry.patient_id != patient.id or not entry.active:
+        raise LookupError("no such medicine in this patient's current plan")
+    entry.active = False
+    session.execute(
+        update(Checkin)
+        .where(Checkin.regimen_id == entry.id, Checkin.status == "due", Checkin.due_at > utcnow())
+        .values(status="skipped")
+    )
+    queue_text(
+        session, body=plan_stop_text(patient, entry), kind="plan_change", patient_id=patient.id
+    )
+    return entry

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from care.enrolment import LANGUAGES
-from care.plans import change_regimen
+from care.plans import change_regimen, stop_regimen
 from clinic.audit import record
 from clinic.auth import login_required
 from clinic.blueprint import bp, runtime
@@ -83,6 +83,26 @@ def change_plan(patient_id: int) -> ResponseReturnValue:
     enqueue_flush(runtime(), patient_id)
     flash(f"Plan changed: {detail}. The patient is told by text.")
     return redirect(url_for("clinic.patient", patient_id=patient_id))
+
+
+@bp.post("/patients/<int:patient_id>/plan/regimen/<int:regimen_id>/stop")
+@login_required()
+def stop_plan(patient_id: int, regimen_id: int) -> ResponseReturnValue:
+    with runtime().sessions.begin() as db:
+        found = load_patient(db, patient_id)
+        try:
+            entry = stop_regimen(db, found, regimen_id)
+        except LookupError as exc:
+            error = str(exc)
+        else:
+            error = ""
+            name = entry.medication.name
+            record(db, "regimen.stop", patient_id=patient_id, target=f"regimen-{regimen_id}")
+    if error:
+        return render_plan(patient_id, error, 404)
+    enqueue_flush(runtime(), patient_id)
+    flash(f"Check-ins for {name} stopped. The patient is told by text.")
+    return redirect(url_for("clinic.patient_plan", patient_id=patient_id))
 
 
 @bp.post("/patients/<int:patient_id>/plan/status")

@@ -245,3 +245,21 @@ def test_it_refuses_an_incomplete_enrolment_and_keeps_what_was_typed(
     assert 'value="Robin Lee"' in html
     with rt.sessions() as db:
         assert db.scalars(select(Patient)).all() == []
+
+
+def test_it_stops_a_medicines_check_ins_and_tells_the_patient(
+    signed_in: FlaskClient, rt: Runtime, patient: Patient
+) -> None:
+    with rt.sessions() as db:
+        entry_id = db.get_one(Patient, patient.id).regimen[0].id
+    path = f"/clinic/patients/{patient.id}/plan/regimen/{entry_id}/stop"
+    assert post(signed_in, path).status_code == 302
+    assert post(signed_in, path).status_code == 404  # already out of the plan
+    run_jobs(rt)
+    with rt.sessions() as db:
+        assert db.get_one(Regimen, entry_id).active is False
+        [told] = db.scalars(select(Message).where(Message.kind == "plan_change")).all()
+        assert "no longer send check-ins for a medicine" in told.body
+        assert told.status not in ("pending", "failed")
+    [row] = audit(rt, "regimen.stop")
+    assert row.patient_id == patient.id and row.target == f"regimen-{entry_id}"
