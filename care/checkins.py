@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from scheduling.preferences import Waits
 from store.models import Checkin, DoseEvent, Patient, Regimen, utcnow
 
-# A check-in waits this long for its answer (the scheduling work makes it per plan).
-ANSWER_WINDOW = timedelta(hours=6)
-REMINDER_AFTER = timedelta(minutes=60)
+# How long each check-in waits for its answer is the plan's (scheduling.preferences.waits)
+# and is stored on the row (closes_at); rows from before that close after this long.
+UNSET_WINDOW = timedelta(hours=6)
 OPEN = ("sent", "later")
+
+
+def closed_by(at: datetime, since: Any = None) -> ColumnElement[bool]:
+    """SQL: the check-in's answer window has closed at `at` (measured from `since`, default
+    sent_at, for rows that carry no closes_at)."""
+    start = Checkin.sent_at if since is None else since
+    # Each branch is definitely true or false (never NULL), so the negation works too.
+    return or_(
+        and_(Checkin.closes_at.is_not(None), Checkin.closes_at <= at),
+        and_(Checkin.closes_at.is_(None), start.is_not(None), start < at - UNSET_WINDOW),
+    )
+
+
+def mark_asked(checkin: Checkin, wait: Waits, now: datetime | None = None) -> None:
+    """The question went out: open the answer window and set the one reminder."""
+    at = now or utcnow()
+    checkin.status, checkin.sent_at = "sent", at
+    checkin.reminder_at = at + wait.reminder
+    checkin.closes_at = at + wait.answer
 
 
 def part_of_day(hhmm: str) -> str:
@@ -61,7 +82,7 @@ def open_checkin(
     query = select(Checkin).where(
         Checkin.patient_id == patient_id,
         Checkin.status.in_(OPEN),
-        Checkin.sent_at >= utcnow() - ANSWER_WINDOW,
+        ~closed_by(utcnow()),
     )
     if checkin_id is not None:
         query = query.where(Checkin.id == checkin_id)

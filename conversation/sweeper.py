@@ -22,7 +22,8 @@ from escalation.digest import digest_due, send_digest
 from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
-from scheduling.dispatch import dispatch_due, follow_up, plan_checkins
+from scheduling.heartbeat import WATCH_EVERY, safe_watch
+from scheduling.rounds import Round, scheduling_round
 from store.models import Message, utcnow
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ HEARTBEAT_KEY = "medfollow:scheduler:heartbeat"
 LEADER_TTL = 30
 # Check-ins are planned a day ahead, again every PLAN_EVERY seconds (new patients, plans).
 PLAN_EVERY = 30.0
+# The leader writes the database heartbeat (scheduling/heartbeat.py) this often.
+BEAT_EVERY = 10.0
 # A send claimed this long ago with no outcome: the worker died mid-send. Twilio sends are
 # not idempotent, so it is marked failed (visible) rather than sent again blindly.
 STALE_CLAIM = timedelta(minutes=5)
@@ -97,7 +100,11 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
     """Loop forever (or for stop_after seconds): lead if no one else does, then sweep."""
     me = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
-    planned_at = 0.0
+    planned_at = beat_at = watched_at = 0.0
+
+    def lost_lead() -> bool:
+        return bool(rt.redis.get(LEADER_KEY) != me.encode())
+
     while stop_after is None or time.monotonic() - started < stop_after:
         try:
             rt.redis.set(HEARTBEAT_KEY, int(time.time()), ex=120)
@@ -105,17 +112,16 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
                 rt.redis.get(LEADER_KEY) == me.encode() and rt.redis.expire(LEADER_KEY, LEADER_TTL)
             )
             if leader:
-                if time.monotonic() - planned_at >= PLAN_EVERY:
-                    created = plan_checkins(rt)
-                    planned_at = time.monotonic()
-                    if created:
-                        log.info("planned %s check-in(s)", created)
-                started_checkins = dispatch_due(rt)
-                reminded, closed = follow_up(rt)
-                if reminded or closed:
-                    log.info("check-ins: %s reminded, %s closed unanswered", reminded, closed)
-                if started_checkins:
-                    log.info("started %s due check-in(s)", started_checkins)
+                planning = time.monotonic() - planned_at >= PLAN_EVERY
+                beating = time.monotonic() - beat_at >= BEAT_EVERY
+                done = scheduling_round(rt, plan=planning, heartbeat=beating, stop=lost_lead)
+                planned_at = time.monotonic() if planning else planned_at
+                beat_at = time.monotonic() if beating else beat_at
+                if done != Round():
+                    log.info("scheduling: %s", done)
+                if time.monotonic() - watched_at >= WATCH_EVERY:
+                    safe_watch(rt.sessions, rt.settings)
+                    watched_at = time.monotonic()
                 pages = escalate_due(rt)
                 if pages:
                     log.info("escalation: %s page(s) sent", pages)

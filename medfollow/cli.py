@@ -517,6 +517,107 @@ def mood_send(phone: str) -> None:
     click.echo("mood check queued")
 
 
+def _audit_change(session: Any, action: str, patient_id: int | None, detail: str) -> None:
+    from store.audit import record
+
+    record(
+        session,
+        actor_kind="system",
+        actor_id=None,
+        actor_name="cli",
+        action=action,
+        patient_id=patient_id,
+        detail=detail,
+    )
+
+
+@patient.command("quiet")
+@click.option("--phone", required=True)
+@click.option("--start", default=None, help="HH:MM, within 08:00-21:00.")
+@click.option("--end", default=None, help="HH:MM, within 08:00-21:00.")
+@click.option("--clinic-default", is_flag=True, help="Use the clinic's window again.")
+@clear_errors
+def patient_quiet(phone: str, start: str | None, end: str | None, clinic_default: bool) -> None:
+    """Set the hours scheduled texts may reach this patient (local time)."""
+    from scheduling.preferences import set_patient_quiet
+    from store.models import Clinic
+
+    if clinic_default == bool(start or end):
+        raise click.ClickException("give --start and/or --end, or --clinic-default")
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        found = by_phone(session, to_e164(phone, rt.settings.default_region))
+        if found is None:
+            raise LookupError("no patient with that phone number")
+        quiet = set_patient_quiet(found, session.get(Clinic, found.clinic_id), start, end)
+        window = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
+        _audit_change(session, "patient.quiet_hours", found.id, window)
+    click.echo(f"scheduled texts for this patient go out {window} their time")
+
+
+@patient.command("plan")
+@click.option("--phone", required=True)
+@click.option("--mood-every", type=int, default=None, help="Days between PHQ-2s (0: none).")
+@click.option("--answer-minutes", type=int, default=None, help="How long a check-in waits.")
+@click.option("--reminder-minutes", type=int, default=None, help="When its one reminder goes.")
+@clear_errors
+def patient_plan(
+    phone: str, mood_every: int | None, answer_minutes: int | None, reminder_minutes: int | None
+) -> None:
+    """Set the plan's mood cadence and check-in waits; prints the plan in force."""
+    from scheduling.preferences import plan_record, set_plan
+    from store.models import Clinic
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        found = by_phone(session, to_e164(phone, rt.settings.default_region))
+        if found is None:
+            raise LookupError("no patient with that phone number")
+        set_plan(
+            found,
+            mood_every_days=mood_every,
+            answer_minutes=answer_minutes,
+            reminder_minutes=reminder_minutes,
+            settings=rt.settings,
+        )
+        shown = plan_record(found, session.get(Clinic, found.clinic_id), rt.settings)
+        _audit_change(session, "patient.plan", found.id, json.dumps(shown))
+    click.echo(json.dumps(shown))
+
+
+@main.group()
+def clinic() -> None:
+    """The clinic's settings."""
+
+
+@clinic.command("quiet")
+@click.option("--start", required=True, help="HH:MM, within 08:00-21:00.")
+@click.option("--end", required=True, help="HH:MM, within 08:00-21:00.")
+@click.option("--clinic-id", type=int, default=None, help="Needed when there are several.")
+@clear_errors
+def clinic_quiet(start: str, end: str, clinic_id: int | None) -> None:
+    """Set the hours scheduled texts may go out (each patient's local time)."""
+    from sqlalchemy import select
+
+    from scheduling.preferences import set_clinic_quiet
+    from store.models import Clinic
+
+    rt = _runtime()
+    with rt.sessions.begin() as session:
+        query = select(Clinic).order_by(Clinic.id)
+        if clinic_id is not None:
+            query = query.where(Clinic.id == clinic_id)
+        found = session.scalars(query).all()
+        if not found:
+            raise LookupError("no such clinic (enrol a patient or run medfollow demo seed first)")
+        if len(found) > 1:
+            raise LookupError("there are several clinics: give --clinic-id")
+        quiet = set_clinic_quiet(found[0], start, end)
+        window = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
+        _audit_change(session, "clinic.quiet_hours", None, window)
+    click.echo(f"scheduled texts go out {window} in each patient's time")
+
+
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @clear_errors
@@ -526,10 +627,13 @@ def worker(burst: bool) -> None:
 
     from medfollow import runtime
     from medfollow.logs import configure_logging
+    from scheduling.heartbeat import Watchdog
 
     rt = _runtime()
     configure_logging(rt.settings.log_level)
     runtime.install(rt)
+    if not burst:
+        Watchdog(rt.settings).start()  # alerts staff when the scheduler stops
     # A short TTL makes an idle worker beat every WORKER_TTL - 15 s, which /healthz reads.
     Worker([rt.queue(q) for q in QUEUES], connection=rt.redis, worker_ttl=WORKER_TTL).work(
         with_scheduler=True, burst=burst, logging_level=rt.settings.log_level

@@ -68,6 +68,9 @@ class Clinic(Base):
     phone: Mapped[str] = mapped_column(String(20))
     hours: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    # Scheduled texts go out only between these local times ("HH:MM", within 08:00-21:00).
+    quiet_start: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
+    quiet_end: Mapped[str] = mapped_column(String(5), default="20:00", server_default="20:00")
     # The clinic's changes to the escalation policy's deadlines, as JSON
     # {"urgent": {"ack_within": 1200}}: seconds per tier, applied over the policy file.
     escalation_overrides: Mapped[str | None] = mapped_column(Text)
@@ -96,6 +99,13 @@ class Patient(Base):
     # risk modifiers read it. None: not recorded (the thresholds say what that means).
     age_band: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The plan's scheduling settings; None means the clinic's (quiet hours) or the
+    # settings' default (MOOD_EVERY_DAYS, CHECKIN_ANSWER_MINUTES, CHECKIN_REMINDER_MINUTES).
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    mood_every_days: Mapped[int | None] = mapped_column(Integer)  # 0: no mood questionnaires
+    answer_window_minutes: Mapped[int | None] = mapped_column(Integer)
+    reminder_after_minutes: Mapped[int | None] = mapped_column(Integer)
 
     regimen: Mapped[list[Regimen]] = relationship(
         back_populates="patient", order_by="Regimen.id", cascade="all, delete-orphan"
@@ -324,8 +334,42 @@ class Checkin(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When the scheduler started it (due -> queued), and when its answer window closes:
+    # a check-in not started by then is skipped, one not answered by then is unanswered.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     regimen: Mapped[Regimen] = relationship(lazy="joined")
+
+
+class MoodCheck(Base):
+    """One scheduled mood questionnaire (PHQ-2): unique per patient and period, so it
+    starts once per period however often the scheduler plans or restarts."""
+
+    __tablename__ = "mood_check"
+    __table_args__ = (UniqueConstraint("patient_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    # The local date the period starts ("2026-11-23"); periods count from enrolment.
+    period: Mapped[str] = mapped_column(String(10))
+    instrument: Mapped[str] = mapped_column(String(16), default="PHQ-2")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the period's end
+    status: Mapped[str] = mapped_column(String(16), default="due")  # due|queued|skipped
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Heartbeat(Base):
+    """The last time a part of the system was seen working, and when staff were last
+    alerted that it stopped (one alert per outage)."""
+
+    __tablename__ = "heartbeat"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SideEffectReport(Base):

@@ -12,10 +12,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import provider
 from bot.actions.names import ACTION_ANSWER_CHECKIN, ACTION_ASK_CHECKIN
 from care.adherence import check_patterns
-from care.checkins import REMINDER_AFTER, dose_words, local_now, open_checkin, record_answer
+from care.checkins import dose_words, local_now, mark_asked, open_checkin, record_answer
 from care.followups import raise_followup
 from care.timing import parse_later
-from store.models import Checkin, Patient, utcnow
+from scheduling.preferences import waits
+from store.models import Checkin, Patient
 
 # How a reply is read while a check-in is open.
 OUTCOMES = {
@@ -44,9 +45,8 @@ def ask_text(session: Any, checkin_id: int) -> str | None:
         return None
     patient = session.get_one(Patient, checkin.patient_id)
     hhmm = checkin.scheduled_local[-5:]
-    checkin.status, checkin.sent_at = "sent", utcnow()
-    # One reminder if there is no answer within the hour (the scheduler sends it).
-    checkin.reminder_at = checkin.sent_at + REMINDER_AFTER
+    # The plan's answer window and one reminder (the scheduler sends it).
+    mark_asked(checkin, waits(patient, provider.settings()))
     return (
         f"Hi {first_name(patient)}, did you take {dose_words(patient, checkin.regimen, hhmm)}? "
         "Reply YES, NO, or LATER if you will take it soon."

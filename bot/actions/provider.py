@@ -28,6 +28,11 @@ def sessions() -> sessionmaker[Session]:
     return session_factory(Settings.from_env().database_url)
 
 
+def settings() -> Settings:
+    """The settings the actions need besides the database (read from the environment)."""
+    return Settings.from_env()
+
+
 @lru_cache(maxsize=1)
 def library() -> Library:
     return load_library()
