@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from api import ratelimit
 from api.errors import ApiError
-from api.registry import Operation
+from api.registry import INT_MAX, Operation
 from api.tokens import find_active, has_scope
 from medfollow.runtime import Runtime
 from store.audit import record
@@ -164,6 +164,8 @@ def run(op: Operation, handler: Handler, params: dict[str, Any]) -> Response:
         remaining = limit(rt, token)  # 2
         if op.scope and not has_scope(token, op.scope):  # 3
             raise ApiError(403, "insufficient_scope", f"this needs a token with scope {op.scope}")
+        if any(k.endswith("_id") and not 1 <= v <= INT_MAX for k, v in params.items()):
+            raise ApiError(404, "not_found", "no such id")
         query, body = parse_query(op.query), parse_body(op)  # 4
         call = Call(rt, session, token, query, body, request.remote_addr)
         result = handler(call, **params)  # 5 (the handler writes its audit rows)

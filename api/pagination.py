@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from api.registry import INT_MAX
 from api.schemas import PageQuery
 
 T = TypeVar("T")
@@ -21,7 +22,10 @@ def page(
 ) -> tuple[list[T], str | None]:
     """(rows of this page, the next page's cursor or None on the last page)."""
     if q.cursor is not None:
-        stmt = stmt.where(id_col > int(q.cursor))
+        after = int(q.cursor)
+        if after >= INT_MAX:  # past any id a 32-bit column can hold: the end
+            return [], None
+        stmt = stmt.where(id_col > after)
     rows = list(session.scalars(stmt.order_by(id_col).limit(q.limit + 1)).unique())
     if len(rows) > q.limit:
         rows = rows[: q.limit]

@@ -48,8 +48,10 @@ class Operation:
     def flask_rule(self) -> str:
         def convert(match: re.Match[str]) -> str:
             name = match[1]
+            # The range is checked by the dispatcher (404): a converter with min/max
+            # makes werkzeug answer 405 for a POST when a GET rule shares the path.
             if name.endswith("_id"):
-                return f"<int(min=1, max={INT_MAX}):{name}>"
+                return f"<int:{name}>"
             return f"<{name}>"
 
         return _PARAM.sub(convert, self.path)

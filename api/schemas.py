@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 # Free text a person typed: no control characters except tab and line breaks (a NUL
 # byte would also be refused by PostgreSQL).
 _TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+# A name: printable, with at least one character that is not a space.
+_NAME = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_TEXT)]
 Email = Annotated[
     str, StringConstraints(min_length=3, max_length=254, pattern=r"^[^\s@]+@[^\s@]+$")
@@ -88,12 +90,7 @@ class NewPatient(In):
     phone: Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{7,14}$")] = Field(
         description="E.164 mobile number."
     )
-    name: Annotated[
-        str,
-        StringConstraints(
-            min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
-        ),
-    ]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NAME)]
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
         description="IANA time zone, e.g. America/New_York."
     )
@@ -231,10 +228,16 @@ class AuditPage(Page):
     data: list[AuditEvent]
 
 
-# Query strings (values arrive as text and are parsed; unknown parameters are ignored).
+# Query strings: values arrive as text and are parsed.
 
 
-class PageQuery(BaseModel):
+class Query(BaseModel):
+    """A query string: unknown parameters are refused (a typo is not silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageQuery(Query):
     limit: int = Field(50, ge=1, le=200, description="Items per page.")
     cursor: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,10}$")] | None = Field(
         None, description="The next_cursor of the previous page."
@@ -258,5 +261,5 @@ class AuditQuery(PageQuery):
     actor_kind: Literal["clinician", "token", "system"] | None = None
 
 
-class RegimenQuery(BaseModel):
+class RegimenQuery(Query):
     include_past: bool = Field(False, description="Also list retired entries.")

@@ -14,8 +14,14 @@ def test_it_lists_audit_events_by_patient(
     rt: Runtime, client: FlaskClient, make_token: MakeToken, patient: Patient
 ) -> None:
     with rt.sessions.begin() as session:
-        record(session, actor_kind="clinician", actor_id=1, actor_name="Dr Lee",
-               action="patient.view", patient_id=patient.id)  # fmt: skip
+        record(
+            session,
+            actor_kind="clinician",
+            actor_id=1,
+            actor_name="Dr Lee",
+            action="patient.view",
+            patient_id=patient.id,
+        )
     reader = Api(client, make_token("read"))
     reader.get(f"/patients/{patient.id}")
     auditor = Api(client, make_token("audit", name="auditor"))
