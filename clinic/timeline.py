@@ -33,6 +33,7 @@ from store.models import (
 )
 
 T = TypeVar("T")
+LIMIT = 500
 
 KINDS = (
     "message_in",
@@ -64,18 +65,23 @@ def _rows(
     query: Select[tuple[T]],
     stamp: InstrumentedAttribute[datetime],
     since: datetime | None,
+    limit: int,
 ) -> list[T]:
+    """The newest `limit` rows since `since` (the timeline never shows more)."""
     if since is not None:
         query = query.where(stamp >= since)
-    return list(session.scalars(query.order_by(stamp)))
+    return list(session.scalars(query.order_by(stamp.desc()).limit(limit)))
 
 
-def message_entries(session: Session, patient_id: int, since: datetime | None) -> list[Entry]:
+def message_entries(
+    session: Session, patient_id: int, since: datetime | None, limit: int = LIMIT
+) -> list[Entry]:
     rows = _rows(
         session,
         select(Message).where(Message.patient_id == patient_id),
         Message.created_at,
         since,
+        limit,
     )
     return [
         Entry(
@@ -90,12 +96,15 @@ def message_entries(session: Session, patient_id: int, since: datetime | None) -
     ]
 
 
-def checkin_entries(session: Session, patient_id: int, since: datetime | None) -> list[Entry]:
+def checkin_entries(
+    session: Session, patient_id: int, since: datetime | None, limit: int = LIMIT
+) -> list[Entry]:
     rows = _rows(
         session,
         select(Checkin).where(Checkin.patient_id == patient_id),
         Checkin.due_at,
         since,
+        limit,
     )
     return [
         Entry(
@@ -110,12 +119,15 @@ def checkin_entries(session: Session, patient_id: int, since: datetime | None) -
     ]
 
 
-def dose_entries(session: Session, patient_id: int, since: datetime | None) -> list[Entry]:
+def dose_entries(
+    session: Session, patient_id: int, since: datetime | None, limit: int = LIMIT
+) -> list[Entry]:
     rows = _rows(
         session,
         select(DoseEvent).where(DoseEvent.patient_id == patient_id),
         DoseEvent.recorded_at,
         since,
+        limit,
     )
     names = _regimen_names(session, {d.regimen_id for d in rows if d.regimen_id})
     return [
@@ -131,12 +143,15 @@ def dose_entries(session: Session, patient_id: int, since: datetime | None) -> l
     ]
 
 
-def side_effect_entries(session: Session, patient_id: int, since: datetime | None) -> list[Entry]:
+def side_effect_entries(
+    session: Session, patient_id: int, since: datetime | None, limit: int = LIMIT
+) -> list[Entry]:
     rows = _rows(
         session,
         select(SideEffectReport).where(SideEffectReport.patient_id == patient_id),
         SideEffectReport.created_at,
         since,
+        limit,
     )
     return [
         Entry(
@@ -164,12 +179,15 @@ def fibser_text(report: SideEffectReport) -> str:
     )
 
 
-def score_entries(session: Session, patient_id: int, since: datetime | None) -> list[Entry]:
+def score_entries(
+    session: Session, patient_id: int, since: datetime | None, limit: int = LIMIT
+) -> list[Entry]:
     rows = _rows(
         session,
         select(Score).where(Score.patient_id == patient_id),
         Score.created_at,
         since,
+        limit,
     )
     return [
         Entry(
@@ -200,12 +218,15 @@ def severity(instrument: str, total: int | None) -> str:
     return band_of(bands, total) if bands and total is not None else ""
 
 
-def alert_entries(session: Session, patient_id: int, since: datetime | None) -> list[Entry]:
+def alert_entries(
+    session: Session, patient_id: int, since: datetime | None, limit: int = LIMIT
+) -> list[Entry]:
     rows = _rows(
         session,
         select(Alert).where(Alert.patient_id == patient_id),
         Alert.created_at,
         since,
+        limit,
     )
     return [
         Entry(
@@ -220,12 +241,15 @@ def alert_entries(session: Session, patient_id: int, since: datetime | None) -> 
     ]
 
 
-def plan_entries(session: Session, patient_id: int, since: datetime | None) -> list[Entry]:
+def plan_entries(
+    session: Session, patient_id: int, since: datetime | None, limit: int = LIMIT
+) -> list[Entry]:
     rows = _rows(
         session,
         select(Regimen).where(Regimen.patient_id == patient_id),
         Regimen.started_at,
         since,
+        limit,
     )
     return [
         Entry(
@@ -244,12 +268,15 @@ def regimen_label(entry: Regimen) -> str:
     return f"{entry.medication.name} {entry.dose} at {entry.times.replace(',', ', ')}"
 
 
-def consent_entries(session: Session, patient_id: int, since: datetime | None) -> list[Entry]:
+def consent_entries(
+    session: Session, patient_id: int, since: datetime | None, limit: int = LIMIT
+) -> list[Entry]:
     rows = _rows(
         session,
         select(ConsentEvent).where(ConsentEvent.patient_id == patient_id),
         ConsentEvent.at,
         since,
+        limit,
     )
     return [
         Entry(
@@ -264,7 +291,7 @@ def consent_entries(session: Session, patient_id: int, since: datetime | None) -
     ]
 
 
-SOURCES: tuple[Callable[[Session, int, datetime | None], list[Entry]], ...] = (
+SOURCES: tuple[Callable[[Session, int, datetime | None, int], list[Entry]], ...] = (
     message_entries,
     checkin_entries,
     dose_entries,
@@ -285,10 +312,10 @@ def merge(groups: Iterable[list[Entry]]) -> list[Entry]:
 
 
 def timeline(
-    session: Session, patient_id: int, since: datetime | None = None, limit: int = 500
+    session: Session, patient_id: int, since: datetime | None = None, limit: int = LIMIT
 ) -> list[Entry]:
-    """The patient's timeline since `since` (everything when None), newest first."""
-    return merge(source(session, patient_id, since) for source in SOURCES)[:limit]
+    """The patient's newest `limit` entries since `since` (all time when None)."""
+    return merge(source(session, patient_id, since, limit) for source in SOURCES)[:limit]
 
 
 def _regimen_names(session: Session, ids: set[int]) -> dict[int, str]:
