@@ -66,8 +66,9 @@ def raise_alert(
 
     1. The tier is the signal's tier raised by the §7.2 modifiers for this patient
        (:func:`escalation.context.modified_tier`); the modifiers that applied are added
-       to the rules as ``modifier:<id>``. ``modify=False`` keeps the tier as given: for
-       R20 alerts, which take the tier of the alert they are about.
+       to the rules as ``modifier:<id>``. ``modify=False`` keeps the tier as given,
+       with neither the modifiers nor the combine rule: for R20 alerts, which take the
+       tier of what they are about and are part of its episode, not a new signal.
     2. A live alert of the same kind (for an unenrolled sender: from the same number):
        the signal joins it, adding its rules and a count. It pages again only if it
        raises the tier and nobody has acknowledged the alert yet.
@@ -89,9 +90,10 @@ def raise_alert(
             signal_rules = [*rules, *(f"modifier:{m}" for m in applied)]
         if existing is not None:
             return _join(session, existing, policy, signal_tier, signal_rules, now)
-        signal_tier, signal_rules = _combined(
-            session, patient_id, signal_tier, signal_rules, now, t
-        )
+        if modify:
+            signal_tier, signal_rules = _combined(
+                session, patient_id, signal_tier, signal_rules, now, t
+            )
         inserted = _insert(
             session, policy, patient_id, signal_tier, kind, signal_rules, summary, message_id
         )

@@ -11,8 +11,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from escalation.alerts import in_emergency, raise_alert
+from escalation.alerts import in_emergency
 from escalation.policy import load_policy
+from escalation.undelivered import reply_not_delivered
 from medfollow.runtime import Runtime
 from messaging.ratelimit import Priority, SendRate
 from messaging.segments import encode_info, split_reply
@@ -238,17 +239,6 @@ def pending_for(session: Session, patient_id: int) -> list[int]:
 
 
 def delivery_failed(rt: Runtime, session: Session, msg: Message) -> None:
-    """A crisis reply that did not reach the patient is itself an emergency alert: a
-    person has to phone them (R20)."""
-    if msg.kind != "crisis" or msg.patient_id is None:
-        return
-    raise_alert(
-        session,
-        load_policy(rt.settings.escalation_policy),
-        patient_id=msg.patient_id,
-        tier="emergency",
-        kind="delivery_failed",
-        rules=["R20"],
-        message_id=msg.id,
-        summary="The crisis reply was not delivered: phone the patient.",
-    )
+    """A crisis reply, or any reply to an emergency or urgent signal, that did not reach
+    the patient is itself an alert at that tier: a person has to phone them (R20)."""
+    reply_not_delivered(session, load_policy(rt.settings.escalation_policy), msg)
