@@ -110,3 +110,9 @@ def test_it_answers_a_database_failure_with_a_json_500(settings: Settings) -> No
         "code": "internal_error",
         "message": "something went wrong on our side",
     }
+
+
+def test_it_answers_a_body_over_64_kb_with_413(api: Api, patient: Patient) -> None:
+    response = api.post(f"/patients/{patient.id}/regimen", {"medication": "x" * 70_000})
+    assert response.status_code == 413
+    assert response.json is not None and response.json["code"] == "payload_too_large"
