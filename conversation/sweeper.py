@@ -23,6 +23,7 @@ from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
 from scheduling.heartbeat import WATCH_EVERY, safe_watch
+from scheduling.preferences import check_defaults
 from scheduling.rounds import Round, scheduling_round
 from store.models import Message, utcnow
 
@@ -98,6 +99,7 @@ def _digest(rt: Runtime) -> None:
 
 def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> None:
     """Loop forever (or for stop_after seconds): lead if no one else does, then sweep."""
+    check_defaults(rt.settings)
     me = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
     started = time.monotonic()
     planned_at = beat_at = watched_at = 0.0

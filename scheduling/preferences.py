@@ -156,3 +156,25 @@ def plan_record(patient: Patient, clinic: Clinic | None, settings: Settings) -> 
         "answer_window_minutes": int(wait.answer.total_seconds() // 60),
         "reminder_after_minutes": int(wait.reminder.total_seconds() // 60),
     }
+
+
+def check_defaults(settings: Settings) -> None:
+    """The scheduling settings, checked when the scheduler starts (a clear error, not a
+    scheduler that plans nothing)."""
+    from medfollow.settings import SettingsError
+
+    try:
+        check_plan(
+            settings.mood_every_days,
+            settings.checkin_answer_minutes,
+            settings.checkin_reminder_minutes,
+        )
+        parse_hhmm(settings.mood_check_time, "MOOD_CHECK_TIME")
+    except ValueError as exc:
+        raise SettingsError(f"scheduling settings: {exc}") from None
+    if settings.conversation_quiet_minutes < 0 or settings.scheduler_stale_seconds < 10:
+        raise SettingsError(
+            "CONVERSATION_QUIET_MINUTES must be 0 or more and SCHEDULER_STALE_SECONDS 10 or more"
+        )
+    if settings.checkin_send_deadline_seconds < 60:
+        raise SettingsError("CHECKIN_SEND_DEADLINE_SECONDS must be 60 or more")

@@ -32,9 +32,19 @@ def patient_record(session: Session, patient: Patient) -> dict[str, Any]:
         select(Alert).where(Alert.patient_id == patient.id).order_by(Alert.id)
     ).all()
     from care.adherence import summary
+    from scheduling.preferences import quiet_hours
+    from store.models import Clinic
 
+    quiet = quiet_hours(patient, session.get(Clinic, patient.clinic_id))
     return {
         "adherence": summary(session, patient),
+        # The plan's scheduling; null values follow the settings' defaults.
+        "schedule": {
+            "quiet_hours": f"{quiet.start:%H:%M}-{quiet.end:%H:%M}",
+            "mood_every_days": patient.mood_every_days,
+            "answer_window_minutes": patient.answer_window_minutes,
+            "reminder_after_minutes": patient.reminder_after_minutes,
+        },
         "patient": {
             "id": patient.id,
             "pseudonym": patient.pseudonym,

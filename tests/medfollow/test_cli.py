@@ -97,7 +97,16 @@ def test_it_enrols_a_patient_and_shows_the_record_as_json(rt: Runtime) -> None:
     assert added.stdout.startswith("enrolled patient ")
 
     record = show(env, "+15555550177")
-    assert set(record) == {"patient", "regimen", "messages", "dose_events", "alerts", "adherence"}
+    assert set(record) == {
+        "patient",
+        "regimen",
+        "messages",
+        "dose_events",
+        "alerts",
+        "adherence",
+        "schedule",
+    }
+    assert record["schedule"]["quiet_hours"] == "09:00-20:00"
     p = record["patient"]
     assert p["phone"] == PHONE, "normalised to E.164"
     assert p["name"] == "Jo Park"

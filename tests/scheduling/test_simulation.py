@@ -87,9 +87,9 @@ def test_it_creates_exactly_the_expected_checkins_over_ten_days(
     assert {r.status for r in later} <= {"due"}, "nothing started before it was due"
     for row in rows:
         assert row.queued_at is not None and row.due_at <= row.queued_at < row.due_at + STEP
-        zone = ZoneInfo(next(z for z, p in patients.items() if p == row.patient_id))
+        local = ZoneInfo(next(z for z, p in patients.items() if p == row.patient_id))
         for instant in (row.due_at, row.queued_at):
-            assert time(9, 0) <= instant.astimezone(zone).time() < time(20, 0), "quiet hours"
+            assert time(9, 0) <= instant.astimezone(local).time() < time(20, 0), "quiet hours"
     started = [args for args in jobs(rt) if args[1] == "EXTERNAL_dose_checkin"]
     assert sorted(int(args[2]["checkin_id"]) for args in started) == sorted(r.id for r in rows)
 
