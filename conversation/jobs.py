@@ -26,8 +26,24 @@ def retry_policy(rt: Runtime) -> Retry:
     return Retry(max=len(intervals), interval=intervals)
 
 
+# Set while a patient's job waits in the queue, so the sweeper re-enqueues only work the
+# queue really lost, not work that is merely waiting behind a backlog (re-enqueueing that
+# would grow the backlog further: found by tests/chaos). Expires in case it outlives its job.
+QUEUED_TTL = 300
+
+
+def queued_key(patient_id: int) -> str:
+    return f"medfollow:queued:patient:{patient_id}"
+
+
 def enqueue_patient(rt: Runtime, patient_id: int) -> None:
+    rt.redis.set(queued_key(patient_id), 1, ex=QUEUED_TTL)
     rt.queue().enqueue(process_patient, patient_id, retry=retry_policy(rt))
+
+
+def is_queued(rt: Runtime, patient_id: int) -> bool:
+    """A job for this patient is waiting in the queue (not yet started)."""
+    return bool(rt.redis.exists(queued_key(patient_id)))
 
 
 def enqueue_send(rt: Runtime, message_id: int, queue: str = URGENT_QUEUE) -> None:
@@ -61,6 +77,7 @@ def process_patient(patient_id: int) -> int:
     the drain so that later messages do not overtake the failed one; RQ retries.
     """
     rt = runtime.current()
+    rt.redis.delete(queued_key(patient_id))
     lock = PatientLock(rt.redis, patient_id)
     if not lock.acquire():
         return 0

@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from conversation.jobs import enqueue_patient, enqueue_send
+from conversation.jobs import enqueue_patient, enqueue_send, is_queued
 from escalation.digest import digest_due, send_digest
 from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
@@ -35,9 +35,6 @@ LEADER_TTL = 30
 PLAN_EVERY = 30.0
 # The leader writes the database heartbeat (scheduling/heartbeat.py) this often.
 BEAT_EVERY = 10.0
-# A send claimed this long ago with no outcome: the worker died mid-send. Twilio sends are
-# not idempotent, so it is marked failed (visible) rather than sent again blindly.
-STALE_CLAIM = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,7 @@ class Sweep:
 def sweep(rt: Runtime) -> Sweep:
     """Re-enqueue inbound messages and sends that have waited too long."""
     cutoff = utcnow() - timedelta(seconds=rt.settings.sweep_after_seconds)
+    stale_before = utcnow() - timedelta(seconds=rt.settings.stale_claim_seconds)
     with rt.sessions.begin() as session:
         patients: set[int | None] = set(
             session.scalars(
@@ -72,12 +70,18 @@ def sweep(rt: Runtime) -> Sweep:
         )
         stale = session.execute(
             update(Message)
-            .where(Message.status == "claimed", Message.updated_at < utcnow() - STALE_CLAIM)
+            # A send claimed this long ago with no outcome: the worker died mid-send.
+            # Twilio sends are not idempotent, so it is marked failed (visible), not resent.
+            .where(Message.status == "claimed", Message.updated_at < stale_before)
             .values(status="failed", error_message="send outcome unknown: worker stopped mid-send")
         ).rowcount  # type: ignore[attr-defined]
     # At most one sweeper enqueue per item per window, so a long outage does not pile up jobs.
     window = max(rt.settings.sweep_after_seconds, 1)
-    due = [p for p in patients if p is not None and _first(rt, f"patient:{p}", window)]
+    due = [
+        p
+        for p in patients
+        if p is not None and not is_queued(rt, p) and _first(rt, f"patient:{p}", window)
+    ]
     sends = [m for m in sends if _first(rt, f"send:{m}", window)]
     for patient_id in due:
         enqueue_patient(rt, patient_id)

@@ -1,0 +1,68 @@
+"""The sweeper re-enqueues only work the queue lost, and gives up on sends whose worker
+died mid-call after STALE_CLAIM_SECONDS (marked failed, never resent)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from conversation.jobs import queued_key
+from conversation.sweeper import sweep
+from medfollow.runtime import Runtime
+from messaging.outbound import queue_text
+from store.models import Message, Patient, utcnow
+from tests.conftest import signed_post, sms_params
+
+
+def queued_jobs(rt: Runtime) -> list[str]:
+    return [str(job.func_name) for job in rt.queue().jobs]
+
+
+def test_it_leaves_a_patient_whose_job_still_waits_in_the_queue(
+    client: FlaskClient, rt: Runtime, patient: Patient
+) -> None:
+    resp = signed_post(client, rt.settings, "/twilio/sms", sms_params(patient.phone, "hi"))
+    assert resp.status_code == 200
+    assert queued_jobs(rt) == ["conversation.jobs.process_patient"]
+    assert sweep(rt).patients == 0
+    assert queued_jobs(rt) == ["conversation.jobs.process_patient"], "no second job"
+
+
+def test_it_re_enqueues_a_patient_whose_job_was_lost(
+    client: FlaskClient, rt: Runtime, patient: Patient
+) -> None:
+    signed_post(client, rt.settings, "/twilio/sms", sms_params(patient.phone, "hi"))
+    # A worker took the job (which clears the mark) and died before the turn was stored.
+    rt.redis.delete(rt.queue().key)
+    rt.redis.delete(queued_key(patient.id))
+    assert sweep(rt).patients == 1
+    assert queued_jobs(rt) == ["conversation.jobs.process_patient"]
+
+
+def claimed_send(rt: Runtime, patient: Patient, seconds_ago: int) -> int:
+    with rt.sessions.begin() as session:
+        [row] = queue_text(session, body="Hello", kind="reply", patient_id=patient.id)
+        session.flush()
+        session.execute(
+            update(Message)
+            .where(Message.id == row.id)
+            .values(status="claimed", updated_at=utcnow() - timedelta(seconds=seconds_ago))
+        )
+        return row.id
+
+
+def test_it_marks_a_send_claimed_past_stale_claim_seconds_failed_not_resent(
+    rt: Runtime, patient: Patient
+) -> None:
+    message_id = claimed_send(rt, patient, seconds_ago=60)
+    assert sweep(rt).stale == 0, "the default (300 s) leaves a one-minute-old claim alone"
+    short = Runtime(dataclasses.replace(rt.settings, stale_claim_seconds=30))
+    assert sweep(short).stale == 1
+    with rt.sessions() as session:
+        msg = session.scalars(select(Message).where(Message.id == message_id)).one()
+    assert msg.status == "failed"
+    assert msg.error_message and "outcome unknown" in msg.error_message
+    assert "conversation.jobs.send_message" not in queued_jobs(rt)
