@@ -17,7 +17,23 @@ class RedactPhones(logging.Filter):
         if _PHONE.search(message):
             record.msg = _PHONE.sub("[phone]", message)
             record.args = ()
+        if record.exc_info and not record.exc_text:
+            # PostgreSQL's own error details echo row values ("Key (phone)=(...)").
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = _PHONE.sub("[phone]", text)
         return True
+
+
+# Libraries that print private data when they are verbose, and the most they may say:
+# SQLAlchemy's engine logs every statement with its parameters (bodies, phone numbers)
+# from INFO; urllib3 logs request lines, with query strings (Rasa's token), at DEBUG;
+# Twilio's client logs each request's URL and headers at INFO.
+LIBRARY_CEILINGS = {
+    "sqlalchemy.engine": logging.WARNING,
+    "sqlalchemy.pool": logging.WARNING,
+    "urllib3": logging.INFO,
+    "twilio.http_client": logging.WARNING,
+}
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -29,4 +45,7 @@ def configure_logging(level: str = "INFO") -> None:
     handler.addFilter(RedactPhones())
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name, ceiling in LIBRARY_CEILINGS.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(max(ceiling, root.level))
     root._medfollow = True  # type: ignore[attr-defined]

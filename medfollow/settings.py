@@ -100,6 +100,22 @@ def env_intervals(env: Mapping[str, str], name: str, default: str) -> tuple[int,
     return values
 
 
+def env_database_url(env: Mapping[str, str], default: str) -> Secret:
+    """DATABASE_URL (or its _FILE), checked; an error never shows it (it holds a password)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    secret = env_secret(env, "DATABASE_URL", default)
+    try:
+        make_url(secret.reveal())
+    except (ArgumentError, ValueError):
+        raise SettingsError(
+            "DATABASE_URL is not a database URL (dialect://user:password@host:port/name); "
+            "its value is not shown"
+        ) from None
+    return secret
+
+
 def env_urls(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     """Comma-separated http(s) URLs, without trailing slashes, no duplicates."""
     raw = env_str(env, name, default)
@@ -190,7 +206,7 @@ class Settings:
         action_port = env_int(e, "ACTION_SERVER_PORT", 5055)
         return cls(
             var_dir=var_dir,
-            database_url=env_secret(e, "DATABASE_URL", f"sqlite:///{var_dir}/medfollow.db"),
+            database_url=env_database_url(e, f"sqlite:///{var_dir}/medfollow.db"),
             redis_url=env_str(e, "REDIS_URL", "redis://127.0.0.1:6379/0"),
             host=env_str(e, "MEDFOLLOW_HOST", "127.0.0.1"),
             port=port,

@@ -24,11 +24,13 @@ def make_engine(url: str | Secret) -> Engine:
     raw = url.reveal() if isinstance(url, Secret) else url
     if raw.startswith("postgresql://"):
         raw = "postgresql+psycopg://" + raw.removeprefix("postgresql://")
+    # hide_parameters: a database error names the statement but never its values
+    # (message bodies, phone numbers), so logged tracebacks and failed jobs carry none.
     if raw.startswith("sqlite"):
-        engine = create_engine(raw, connect_args={"timeout": 10})
+        engine = create_engine(raw, connect_args={"timeout": 10}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(raw, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(raw, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True)
 
 
 _factories: dict[str, sessionmaker[Session]] = {}

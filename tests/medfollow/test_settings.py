@@ -16,6 +16,8 @@ from medfollow.settings import (
 )
 
 SECRET = "s3cr3t-value-that-must-not-leak"
+# A secret's value as its variable holds it (DATABASE_URL must parse as a URL).
+VALUES = {"DATABASE_URL": f"postgresql://app:{SECRET}@db/medfollow"}
 
 
 def test_it_uses_the_documented_defaults_for_an_empty_environment() -> None:
@@ -84,11 +86,12 @@ def test_it_puts_the_default_database_inside_the_var_directory(tmp_path: Path) -
 )
 def test_it_reads_a_secret_from_its_file(tmp_path: Path, name: str, attr: str) -> None:
     path = tmp_path / "secret"
-    path.write_text(f"  {SECRET}\n")
-    s = Settings.from_env({f"{name}_FILE": str(path), name: "the-plain-variable-loses"})
+    value = VALUES.get(name, SECRET)
+    path.write_text(f"  {value}\n")
+    s = Settings.from_env({f"{name}_FILE": str(path), name: "sqlite:///plain-variable-loses"})
     secret = getattr(s, attr)
     assert isinstance(secret, Secret)
-    assert secret.reveal() == SECRET
+    assert secret.reveal() == value
 
 
 @pytest.mark.parametrize(
@@ -100,9 +103,10 @@ def test_it_reads_a_secret_from_its_file(tmp_path: Path, name: str, attr: str) -
     ],
 )
 def test_it_reads_a_secret_from_the_plain_variable_without_a_file(name: str, attr: str) -> None:
-    secret = getattr(Settings.from_env({name: SECRET}), attr)
+    value = VALUES.get(name, SECRET)
+    secret = getattr(Settings.from_env({name: value}), attr)
     assert isinstance(secret, Secret)
-    assert secret.reveal() == SECRET
+    assert secret.reveal() == value
 
 
 @pytest.mark.parametrize(
@@ -189,3 +193,10 @@ def test_it_reads_one_or_several_rasa_servers(env: dict[str, str], urls: tuple[s
 def test_it_refuses_malformed_rasa_urls(raw: str) -> None:
     with pytest.raises(SettingsError, match="RASA_URLS"):
         Settings.from_env({"RASA_URLS": raw})
+
+
+@pytest.mark.parametrize("raw", [f"nonsense-{SECRET}", f"postgresql://u:{SECRET}@h:notaport/db"])
+def test_it_refuses_a_malformed_database_url_without_showing_it(raw: str) -> None:
+    with pytest.raises(SettingsError, match="DATABASE_URL is not a database URL") as caught:
+        Settings.from_env({"DATABASE_URL": raw})
+    assert SECRET not in str(caught.value)
