@@ -320,7 +320,12 @@ class Checkin(Base):
     """One scheduled dose check-in: unique per patient, regimen entry and local time."""
 
     __tablename__ = "checkin"
-    __table_args__ = (UniqueConstraint("patient_id", "regimen_id", "scheduled_local"),)
+    __table_args__ = (
+        UniqueConstraint("patient_id", "regimen_id", "scheduled_local"),
+        # The scheduler looks every second for the few rows in one state (due, queued,
+        # sent): the status first, so it never scans the history.
+        Index("ix_checkin_status_due_at", "status", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)

@@ -33,6 +33,7 @@ def upgrade() -> None:
     with op.batch_alter_table('checkin') as batch:
         batch.add_column(sa.Column('queued_at', sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('closes_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index('ix_checkin_status_due_at', 'checkin', ['status', 'due_at'], unique=False)
     op.create_table(
         'mood_check',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -64,6 +65,7 @@ def downgrade() -> None:
     op.drop_table('heartbeat')
     op.drop_index(op.f('ix_mood_check_due_at'), table_name='mood_check')
     op.drop_table('mood_check')
+    op.drop_index('ix_checkin_status_due_at', table_name='checkin')
     with op.batch_alter_table('checkin') as batch:
         batch.drop_column('closes_at')
         batch.drop_column('queued_at')
