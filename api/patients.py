@@ -14,7 +14,8 @@ from api.pagination import page
 from api.routing import operation
 from messaging.phones import InvalidPhone, to_e164
 from store import models as m
-from store.enrolment import EnrolmentError, MedSpec, enrol, ensure_clinic
+from store.enrolment import EnrolmentError, MedSpec, ensure_clinic
+from store.patients import by_phone
 
 
 def find_patient(call: Call, patient_id: int) -> m.Patient:
@@ -52,7 +53,8 @@ def list_patients(call: Call) -> Any:
 @operation(
     "POST",
     "/patients",
-    summary="Enrol a patient with their plan",
+    summary="Enrol a patient with their plan and consent: the patient is invited (one "
+    "welcome text) and gets no check-in before replying YES or START",
     tag="patients",
     scope="write",
     body=s.NewPatient,
@@ -61,12 +63,18 @@ def list_patients(call: Call) -> Any:
     errors=(409,),
 )
 def create_patient(call: Call) -> s.Patient:
+    from care.enrolment import enrol_with_consent
+    from compliance.consent import Consent, ConsentError
+    from conversation.jobs import enqueue_flush
+
     body: s.NewPatient = call.body
     settings = call.rt.settings
     try:
         phone = to_e164(body.phone, settings.default_region)
     except InvalidPhone as exc:
         raise ApiError(400, "invalid_phone", str(exc)) from None
+    if by_phone(call.session, phone) is not None:
+        raise ApiError(409, "patient_exists", "a patient with this phone number is enrolled")
     clinic = ensure_clinic(
         call.session, settings.clinic_name, settings.clinic_phone, settings.clinic_hours
     )
@@ -74,23 +82,25 @@ def create_patient(call: Call) -> s.Patient:
         MedSpec(x.medication.strip().lower(), x.dose.strip(), tuple(sorted(set(x.times))))
         for x in body.medicines
     ]
+    c = body.consent
+    consent = Consent(c.version, c.given_on, c.channel, f"api token {call.token.name}")
     try:
-        created = enrol(
+        created = enrol_with_consent(
             call.session,
             clinic,
             phone=phone,
             name=body.name,
             tz=body.timezone,
             meds=meds,
-            consent=body.consent_version,
+            consent=consent,
+            language=body.language,
         )
-    except EnrolmentError as exc:
-        status, code = (
-            (409, "patient_exists") if "already" in str(exc) else (400, "invalid_patient")
-        )
-        raise ApiError(status, code, str(exc)) from None
+    except (EnrolmentError, ConsentError) as exc:
+        raise ApiError(400, "invalid_patient", str(exc)) from None
     call.session.refresh(created)
     call.audit("api.patient.create", patient_id=created.id, target=f"patient/{created.id}")
+    patient_id = created.id
+    call.after_commit.append(lambda: enqueue_flush(call.rt, patient_id))
     return convert.patient(created)
 
 

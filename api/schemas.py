@@ -3,7 +3,7 @@ same models, so the document cannot drift from what the routes accept and return
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -86,6 +86,14 @@ class PlanChange(Medicine):
     days: Days = "daily"
 
 
+class ConsentIn(In):
+    """The consent the care team captured: which wording, when, how."""
+
+    version: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=_NAME)]
+    given_on: date = Field(description="The day the patient agreed (not in the future).")
+    channel: Literal["in_person", "phone", "web", "paper"]
+
+
 class NewPatient(In):
     phone: Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{7,14}$")] = Field(
         description="E.164 mobile number."
@@ -94,9 +102,8 @@ class NewPatient(In):
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
         description="IANA time zone, e.g. America/New_York."
     )
-    consent_version: (
-        Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=_TEXT)] | None
-    ) = None
+    language: Literal["en", "es"] = "en"
+    consent: ConsentIn
     medicines: list[Medicine] = Field(default_factory=list, max_length=20)
 
 

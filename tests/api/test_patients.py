@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from medfollow.runtime import Runtime
-from store.models import AuditEvent, Message, Patient, Regimen
+from store.models import AuditEvent, ConsentEvent, Message, Patient, Regimen
 from tests.api.conftest import Api
 from tests.conftest import make_patient
 
-NEW = {
+CONSENT = {"version": "v2", "given_on": "2026-11-01", "channel": "in_person"}
+NEW: dict[str, Any] = {
     "phone": "+15555550188",
     "name": "Jo Park",
     "timezone": "America/Chicago",
-    "consent_version": "v2",
+    "consent": CONSENT,
     "medicines": [{"medication": "Lithium", "dose": "300mg", "times": ["20:00", "08:00"]}],
 }
 
@@ -61,16 +64,22 @@ def test_it_answers_404_for_an_unknown_or_impossible_patient(api: Api) -> None:
         assert response.json is not None and response.json["code"] == "not_found"
 
 
-def test_it_enrols_a_patient_once(rt: Runtime, api: Api) -> None:
+def test_it_enrols_an_invited_patient_once_with_their_consent(rt: Runtime, api: Api) -> None:
     created = api.post("/patients", NEW)
     assert created.status_code == 201 and created.json is not None
     assert created.json["phone"] == "+15555550188"
+    assert (created.json["status"], created.json["consent_version"]) == ("invited", "v2")
     assert created.json["regimen"][0]["times"] == ["08:00", "20:00"]
     assert created.json["regimen"][0]["medication"] == "lithium"
     again = api.post("/patients", NEW)
     assert again.status_code == 409
     assert again.json is not None and again.json["code"] == "patient_exists"
     assert audit_rows(rt)[-1].action == "api.patient.create"
+    with rt.sessions() as session:
+        consent = session.scalars(select(ConsentEvent)).one()
+        welcome = session.scalars(select(Message.kind)).all()
+    assert (consent.channel, consent.recorded_by) == ("in_person", "api token test-client")
+    assert list(welcome) == ["welcome"]
 
 
 def test_it_refuses_an_invalid_patient_with_400_and_stores_nothing(rt: Runtime, api: Api) -> None:
@@ -80,6 +89,8 @@ def test_it_refuses_an_invalid_patient_with_400_and_stores_nothing(rt: Runtime, 
         {**NEW, "timezone": "Mars/Olympus"},
         {**NEW, "medicines": [{"medication": "x", "dose": "1mg", "times": ["25:00"]}]},
         {**NEW, "name": "nul\u0000byte"},
+        {**NEW, "consent": {**CONSENT, "given_on": "2999-01-01"}},
+        {**NEW, "consent": {**CONSENT, "channel": "carrier pigeon"}},
     ]
     for body in cases:
         response = api.post("/patients", body)
