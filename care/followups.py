@@ -13,6 +13,23 @@ from sqlalchemy.orm import Session
 from escalation.alerts import TIER_ORDER, Raised, raise_alert
 from escalation.policy import load_policy
 
+# What the patient is told happens next, and by when, for the tier the alert ended at
+# (after the risk modifiers, so never less urgent than what the care team was asked).
+# The times are the escalation policy's default contact deadlines.
+NEXT_STEP = {
+    "emergency": "We have asked your care team to contact you right away.",
+    "urgent": "We have asked your care team to call you today, within 2 hours.",
+    "prompt": "We have asked your care team to contact you within 1 business day.",
+    "routine": "We have noted it for your care team to look at.",
+}
+
+
+def next_step(tier: str) -> str:
+    """The plain-words next step for an alert of this tier."""
+    if tier not in NEXT_STEP:
+        raise ValueError(f"unknown tier {tier!r}")
+    return NEXT_STEP[tier]
+
 
 def raise_followup(
     session: Session,

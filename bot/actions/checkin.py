@@ -13,7 +13,7 @@ from bot.actions import provider
 from bot.actions.names import ACTION_ANSWER_CHECKIN, ACTION_ASK_CHECKIN
 from care.adherence import check_patterns
 from care.checkins import dose_words, local_now, mark_asked, open_checkin, record_answer
-from care.followups import raise_followup
+from care.followups import next_step, raise_followup
 from care.timing import parse_later
 from scheduling.preferences import waits
 from store.models import Checkin, Patient
@@ -31,7 +31,6 @@ NO_OPEN_REPLY = (
     "Thanks for letting us know. If you have a question about a dose, text it to us, "
     "or call your care team."
 )
-CONTACT_TEAM_EXTRA = " We have let your care team know, and someone will be in touch."
 
 
 def first_name(patient: Patient) -> str:
@@ -110,7 +109,7 @@ def answer(
         guidance = med.texts.get("missed_dose") if med else _GENERAL_MISSED
         if med is not None and med.missed_dose_rule == "contact_team":
             urgent = med.name == "clozapine"  # any missed day needs a re-titration decision
-            raise_followup(
+            raised = raise_followup(
                 session,
                 patient_id=patient.id,
                 tier="urgent" if urgent else "prompt",
@@ -120,7 +119,7 @@ def answer(
                 message_id=message_id,
                 summary=f"Missed a dose of {med.name}; its plan says to contact the team.",
             )
-            guidance += CONTACT_TEAM_EXTRA
+            guidance += " " + next_step(raised.tier)
         check_patterns(session, patient, message_id)
         return Answer("Thanks for telling us. " + guidance, recorded=True)
 

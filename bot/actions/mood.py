@@ -18,7 +18,7 @@ from bot.actions.names import (
     VALIDATE_PHQ9_FORM,
 )
 from bot.actions.questionnaire import ItemForm, add_item_validators
-from care.followups import raise_followup
+from care.followups import next_step, raise_followup
 from care.scores import finish, items_of, previous_total, save_item
 from escalation.patterns import score_rules
 from escalation.safety import crisis_reply
@@ -28,6 +28,7 @@ from instruments.scoring import item9_escalates, phq2_positive, phq9_band, thres
 PHQ_SLOTS = tuple(f"phq_{i}" for i in range(1, 10))
 REASK = "Please reply with 0, 1, 2 or 3 (0 = not at all, 3 = nearly every day)."
 ITEM9_REPLY = "Thank you for telling us. We have asked your care team to contact you today. "
+STILL_HERE = "If things get worse, call or text 988, or call 911."
 
 
 def store_item(pseudonym: str, score_id: Any, item: int, value: int, mid: int | None) -> int:
@@ -95,22 +96,24 @@ class ActionStartMoodCheck(Action):  # type: ignore[misc]
         return [SlotSet(s, None) for s in (*PHQ_SLOTS, "score_id", "phq2_positive")]
 
 
-def finish_score(pseudonym: str, score_id: Any, instrument: str, mid: int | None) -> dict[int, int]:
+def finish_score(pseudonym: str, score_id: Any, instrument: str, mid: int | None) -> str | None:
+    """Complete the questionnaire; the tier of the care-team alert its total raised, if any."""
     from store.patients import by_pseudonym
 
     if not score_id or not str(score_id).isdigit():
-        return {}
+        return None
+    raised: str | None = None
     with provider.sessions().begin() as session:
         patient = by_pseudonym(session, pseudonym)
         score = finish(session, int(score_id), instrument)
         if score is None or patient is None:
-            return {}
+            return None
         answers = items_of(score)
         # R16/R17 are for item 9 = 0; a positive item 9 escalated on its own already.
         if instrument == "PHQ-9" and answers.get(9, 0) == 0:
             previous = previous_total(session, patient.id, score.id)
             for finding in score_rules("phq9", sum(answers.values()), None, previous, thresholds()):
-                raise_followup(
+                raised = raise_followup(
                     session,
                     patient_id=patient.id,
                     tier=finding.tier,
@@ -119,8 +122,8 @@ def finish_score(pseudonym: str, score_id: Any, instrument: str, mid: int | None
                     message_id=mid,
                     summary=f"PHQ-9 total {sum(answers.values())} "
                     f"({phq9_band(sum(answers.values()))}).",
-                )
-        return answers
+                ).tier
+        return raised
 
 
 class ActionSubmitPhq2(Action):  # type: ignore[misc]
@@ -153,12 +156,16 @@ class ActionSubmitPhq9(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        await provider.in_thread(
+        tier = await provider.in_thread(
             finish_score,
             tracker.sender_id,
             tracker.get_slot("score_id"),
             "PHQ-9",
             provider.message_id(tracker),
         )
-        dispatcher.utter_message(response="utter_mood_thanks")
+        if tier is None:
+            dispatcher.utter_message(response="utter_mood_thanks")
+        else:  # the total needs the care team: say what happens next and by when
+            reply = f"Thank you for answering. {next_step(tier)} {STILL_HERE}"
+            dispatcher.utter_message(text=reply)
         return [SlotSet("score_id", None)]

@@ -15,16 +15,17 @@ from bot.actions.names import (
     ACTION_SUBMIT_SIDE_EFFECT,
     VALIDATE_SIDE_EFFECT_FORM,
 )
-from care.followups import raise_followup
+from care.followups import next_step, raise_followup
 from instruments.answers import parse_scale
 from instruments.scoring import fibser_rule
 from store.models import SideEffectReport
 
 FIBSER_SLOTS = ("fibser_frequency", "fibser_intensity", "fibser_burden")
-RED_FLAG_REPLY = (
+RED_FLAG_ADVICE = (
     "That can be serious. If you feel very unwell, call 911 or go to the nearest emergency "
-    "room now. We have passed this to your care team as urgent, and they will call you."
+    "room now."
 )
+RED_FLAG_REPLY = f"{RED_FLAG_ADVICE} {next_step('urgent')}"
 THANKS_ROUTINE = (
     "Thank you. We have noted it for your care team. If it gets worse or you notice "
     "anything new, text us."
@@ -88,7 +89,7 @@ def save_report(
             )
         )
         if red_flag:
-            raise_followup(
+            raised = raise_followup(
                 session,
                 patient_id=patient.id,
                 tier="urgent",
@@ -96,7 +97,7 @@ def save_report(
                 summary="Reported a red-flag symptom.",
                 message_id=message_id,
             )
-            return RED_FLAG_REPLY
+            return f"{RED_FLAG_ADVICE} {next_step(raised.tier)}"
         found = fibser_rule(burden or 0)
         if found is None:
             return THANKS_ROUTINE

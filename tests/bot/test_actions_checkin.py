@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.actions import ActionAnswerCheckin, ActionAskCheckin, provider
-from bot.actions.checkin import CONTACT_TEAM_EXTRA, NO_OPEN_REPLY, TAKEN_REPLY
+from bot.actions.checkin import NO_OPEN_REPLY, TAKEN_REPLY
+from care.followups import next_step
 from medfollow.runtime import Runtime
 from store.enrolment import MedSpec
 from store.models import Checkin, DoseEvent, Message, Patient, utcnow
@@ -252,7 +253,8 @@ def test_it_tells_the_care_team_about_a_missed_contact_team_medicine(
         slots={"checkin_id": str(checkin_id)},
     )
     ran = run_action(ActionAnswerCheckin(), tracker)
-    assert ran.texts == ["Thanks for telling us. " + missed_text(med) + CONTACT_TEAM_EXTRA]
+    # What happens next and by when, for the alert's tier.
+    assert ran.texts == ["Thanks for telling us. " + missed_text(med) + " " + next_step(tier)]
     assert alerts_of(rt, patient) == [(tier, rule)]
     assert [e.outcome for e in dose_events(rt, patient)] == ["missed"]
 

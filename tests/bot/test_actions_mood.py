@@ -161,7 +161,13 @@ def test_it_completes_the_phq9_with_the_right_total(
     assert run_action(ActionSubmitPhq2(), tracker).slots == {"phq2_positive": True}
     ran = run_action(ActionSubmitPhq9(), tracker)
     assert ran.slots == {"score_id": None}
-    assert ran.responses == ["utter_mood_thanks"]
+    if alerts and alerts[0][0] == "prompt":  # the total raised it: what happens next, by when
+        assert ran.texts == [
+            "Thank you for answering. We have asked your care team to contact you within 1 "
+            "business day. If things get worse, call or text 988, or call 911."
+        ]
+    else:  # nothing to do, or item 9 escalated (and said so) as it arrived
+        assert ran.responses == ["utter_mood_thanks"]
     [score] = scores(rt, patient)
     assert (score.instrument, score.complete, score.total) == ("PHQ-9", True, total)
     assert score.items == ",".join(f"{i}={a}" for i, a in enumerate(answers, start=1))

@@ -98,6 +98,7 @@ def test_it_stores_a_red_flag_and_raises_an_urgent_alert(rt: Runtime, patient: P
     ran = run_action(ActionRedFlag(), tracker)
     assert len(ran.texts) == 1
     assert "911" in ran.texts[0]
+    assert ran.texts[0].endswith("call you today, within 2 hours."), "the next step, by when"
     assert ran.events == []
     [report] = reports(rt, patient)
     assert (report.symptom, report.red_flag) == (text, True)
@@ -113,3 +114,23 @@ def test_it_still_sends_the_red_flag_reply_to_an_unknown_sender(
     ran = run_action(ActionRedFlag(), tracker)
     assert "911" in ran.texts[0]
     assert reports(rt, patient) == []
+
+
+@pytest.mark.usefixtures("db_env")
+def test_it_says_right_away_when_the_modifiers_make_a_red_flag_an_emergency(rt: Runtime) -> None:
+    from store.enrolment import MedSpec
+    from tests.conftest import make_patient
+
+    young = make_patient(
+        rt,
+        phone="+15555550155",
+        age_band="under_25",
+        meds=[MedSpec("sertraline", "25mg", ("09:00",))],
+    )
+    tracker = make_tracker(
+        sender=young.pseudonym, intent="red_flag_symptom", text="i cant sit still"
+    )
+    ran = run_action(ActionRedFlag(), tracker)
+    assert ran.texts[0].endswith("contact you right away.")
+    [(tier, rules)] = alerts_of(rt, young)
+    assert (tier, rules) == ("emergency", "R10,modifier:young_antidepressant")
