@@ -6,14 +6,14 @@ Every page that shows patient data writes an audit event in the same request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from clinic.audit import record
 from clinic.auth import login_required
@@ -45,7 +45,11 @@ class Charts:
 
 def search(session: Session, query: str) -> list[Patient]:
     """Patients whose name, phone or id matches (all of them, by name, when empty)."""
-    select_patients = select(Patient).order_by(Patient.display_name, Patient.id)
+    select_patients = (
+        select(Patient)
+        .options(selectinload(Patient.regimen))
+        .order_by(Patient.display_name, Patient.id)
+    )
     text = query.strip()
     if text:
         digits = "".join(c for c in text if c.isdigit())
@@ -153,5 +157,4 @@ def patient(patient_id: int) -> ResponseReturnValue:
         charts=charts,
         entries=entries,
         weeks=WEEKS,
-        today=date.today(),
     )
