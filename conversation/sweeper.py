@@ -108,8 +108,15 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
     started = time.monotonic()
     planned_at = beat_at = watched_at = 0.0
 
+    lead_checked, lead_lost = 0.0, False
+
     def lost_lead() -> bool:
-        return bool(rt.redis.get(LEADER_KEY) != me.encode())
+        """Whether another scheduler leads now (asked of Redis at most once a second)."""
+        nonlocal lead_checked, lead_lost
+        if time.monotonic() - lead_checked >= 1.0:
+            lead_lost = rt.redis.get(LEADER_KEY) != me.encode()
+            lead_checked = time.monotonic()
+        return lead_lost
 
     while stop_after is None or time.monotonic() - started < stop_after:
         try:

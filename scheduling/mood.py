@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from conversation.jobs import enqueue_trigger
 from medfollow.runtime import Runtime
-from scheduling.dispatch import Stop, claim, insert_new, planned_patients, start_each
+from scheduling.dispatch import BATCH, Stop, claim, insert_new, planned_patients, start_each
 from scheduling.gate import Verdict, verdicts
 from scheduling.planner import QuietHours, resolve, send_instant
 from scheduling.preferences import conversation_quiet, mood_every_days, parse_hhmm, quiet_hours
@@ -54,7 +54,7 @@ def plan_mood_checks(rt: Runtime, now: datetime | None = None, *, stop: Stop | N
     at = now or utcnow()
     mood_at = parse_hhmm(rt.settings.mood_check_time, "MOOD_CHECK_TIME")
     created = 0
-    for patients in planned_patients(rt, 500):
+    for patients in planned_patients(rt, BATCH):
         if stop is not None and stop():
             break
         rows = []

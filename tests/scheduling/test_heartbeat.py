@@ -107,3 +107,15 @@ def test_it_runs_the_watchdog_thread_in_the_workers_and_queues_the_page(rt: Runt
     run_jobs(rt)  # the page job, as a worker runs it
     with rt.sessions() as session:
         assert [d.status for d in session.scalars(select(AlertDelivery))] == ["sent"]
+
+
+def test_it_beats_from_the_scheduler_loop_while_it_leads(rt: Runtime) -> None:
+    from conversation import sweeper
+    from scheduling.heartbeat import last_beat
+
+    before = utcnow()
+    sweeper.run(rt, interval=0.05, stop_after=0.5)  # the real loop, briefly
+    with rt.sessions() as session:
+        beat_at = last_beat(session, SCHEDULER)
+    assert beat_at is not None and beat_at >= before
+    assert watch(rt.sessions, rt.settings) == []
