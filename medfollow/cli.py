@@ -639,6 +639,9 @@ def worker(burst: bool) -> None:
         with_scheduler=True, burst=burst, logging_level=rt.settings.log_level
     )
 
+    # RQ forks a process per job: build the SMS client here once (importing the Twilio
+    # library takes seconds), so every job inherits it instead of importing it again.
+    _ = rt.transport
 
 @main.command()
 @clear_errors

@@ -23,6 +23,7 @@ windows ``[a, b)`` and ``[b, c)`` yields exactly the slots of ``[a, c)``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class RegimenPlan:
         return cls(regimen_id, parse_times(times), parse_days(days))
 
 
+@functools.lru_cache(maxsize=4096)  # pure; plans repeat across patients
 def parse_days(spec: str) -> frozenset[int] | None:
     """ "daily" -> None; "weekdays", "weekends" or "mon,wed,fri" -> weekday numbers (0=Mon)."""
     text = spec.strip().lower()
@@ -101,6 +103,7 @@ def parse_days(spec: str) -> frozenset[int] | None:
     return frozenset(WEEKDAYS.index(name) for name in names)
 
 
+@functools.lru_cache(maxsize=4096)  # pure; plans repeat across patients
 def parse_times(spec: str) -> tuple[time, ...]:
     """ "08:00,20:00" -> (time(8, 0), time(20, 0)), sorted; duplicates are an error."""
     found: list[time] = []
@@ -131,6 +134,9 @@ def resolve(wall: datetime, zone: ZoneInfo) -> datetime:
     raise ValueError(f"no valid wall time after {wall} in {zone.key}")
 
 
+# Pure, and the same few (zone, day, dose time, window) recur for every patient: planning
+# 100 000 patients computes each once (bench/checkins.py).
+@functools.lru_cache(maxsize=65536)
 def send_instant(wall: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime:
     """When a dose scheduled at this wall time goes out, held to the quiet-hours window."""
     candidate = wall
@@ -166,21 +172,39 @@ def plan(
 ) -> list[DoseSlot]:
     """Every dose whose check-in goes out in [start, end), sorted by due_at then regimen_id
     (then scheduled wall time). start and end must be aware; tz is an IANA zone name."""
-    zone = ZoneInfo(tz)
     begin, finish = _utc(start, "start"), _utc(end, "end")
     if finish < begin:
         raise ValueError(f"end {end} is before start {start}")
-    first = (begin.astimezone(zone) - _MARGIN_BEFORE).date()
-    last = (finish.astimezone(zone) + _MARGIN_AFTER).date()
-    slots: list[DoseSlot] = []
-    for regimen in regimens:
-        for day in _dates(first, last):
-            if regimen.days is not None and day.weekday() not in regimen.days:
-                continue
-            for at in sorted(set(regimen.times)):
-                wall = datetime.combine(day, at.replace(second=0, microsecond=0, tzinfo=None))
-                due = send_instant(wall, zone, quiet)
-                if begin <= due < finish:
-                    slots.append(DoseSlot(regimen.regimen_id, wall, due))
+    slots = [
+        DoseSlot(regimen.regimen_id, wall, due)
+        for regimen in regimens
+        for wall, due in _dose_times(regimen.times, regimen.days, tz, begin, finish, quiet)
+    ]
     slots.sort(key=lambda slot: (slot.due_at, slot.regimen_id, slot.local))
     return slots
+
+
+@functools.lru_cache(maxsize=4096)
+def _dose_times(
+    times: tuple[time, ...],
+    days: frozenset[int] | None,
+    tz: str,
+    begin: datetime,
+    finish: datetime,
+    quiet: QuietHours,
+) -> tuple[tuple[datetime, datetime], ...]:
+    """(wall time, send instant) of each dose of one plan in [begin, finish). Patients share
+    plans (same zone, times and window), so a planning run computes each once."""
+    zone = ZoneInfo(tz)
+    first = (begin.astimezone(zone) - _MARGIN_BEFORE).date()
+    last = (finish.astimezone(zone) + _MARGIN_AFTER).date()
+    found = []
+    for day in _dates(first, last):
+        if days is not None and day.weekday() not in days:
+            continue
+        for at in sorted(set(times)):
+            wall = datetime.combine(day, at.replace(second=0, microsecond=0, tzinfo=None))
+            due = send_instant(wall, zone, quiet)
+            if begin <= due < finish:
+                found.append((wall, due))
+    return tuple(found)

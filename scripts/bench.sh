@@ -8,5 +8,8 @@ pg_env="$(bash scripts/setup_system.sh test)"
 bash scripts/setup_app.sh
 say "webhook acknowledgement latency (50 and 200 requests/s, 30 s each)"
 .venv/bin/python -m bench.webhook_ack --rates 50,200 --duration 30 --out docs/benchmarks.md "$@"
+say "check-ins: planning a day for 100 000 patients, dispatch through the send rate limit"
+bash scripts/setup_node.sh
+.venv/bin/python -m bench.checkins --out docs/benchmarks.md
 say "clinician patient page (a busy eight weeks, 50 requests per database)"
 .venv/bin/python -m bench.patient_page --requests 50 --out docs/benchmarks.md
