@@ -632,6 +632,9 @@ def worker(burst: bool) -> None:
     rt = _runtime()
     configure_logging(rt.settings.log_level)
     runtime.install(rt)
+    # RQ forks a process per job: build the SMS client here once (importing the Twilio
+    # library takes seconds), so every job inherits it instead of importing it again.
+    _ = rt.transport
     if not burst:
         Watchdog(rt.settings).start()  # alerts staff when the scheduler stops
     # A short TTL makes an idle worker beat every WORKER_TTL - 15 s, which /healthz reads.
@@ -639,9 +642,6 @@ def worker(burst: bool) -> None:
         with_scheduler=True, burst=burst, logging_level=rt.settings.log_level
     )
 
-    # RQ forks a process per job: build the SMS client here once (importing the Twilio
-    # library takes seconds), so every job inherits it instead of importing it again.
-    _ = rt.transport
 
 @main.command()
 @clear_errors
