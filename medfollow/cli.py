@@ -536,8 +536,13 @@ def _audit_change(session: Any, action: str, patient_id: int | None, detail: str
 @click.option("--start", default=None, help="HH:MM, within 08:00-21:00.")
 @click.option("--end", default=None, help="HH:MM, within 08:00-21:00.")
 @click.option("--clinic-default", is_flag=True, help="Use the clinic's window again.")
+@click.option(
+    "--patient-asked", is_flag=True, help="The patient asked for texts beyond 09:00-20:00."
+)
 @clear_errors
-def patient_quiet(phone: str, start: str | None, end: str | None, clinic_default: bool) -> None:
+def patient_quiet(
+    phone: str, start: str | None, end: str | None, clinic_default: bool, patient_asked: bool
+) -> None:
     """Set the hours scheduled texts may reach this patient (local time)."""
     from scheduling.preferences import set_patient_quiet
     from store.models import Clinic
@@ -549,9 +554,11 @@ def patient_quiet(phone: str, start: str | None, end: str | None, clinic_default
         found = by_phone(session, to_e164(phone, rt.settings.default_region))
         if found is None:
             raise LookupError("no patient with that phone number")
-        quiet = set_patient_quiet(found, session.get(Clinic, found.clinic_id), start, end)
+        clinic = session.get(Clinic, found.clinic_id)
+        quiet = set_patient_quiet(found, clinic, start, end, patient_asked=patient_asked)
         window = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
-        _audit_change(session, "patient.quiet_hours", found.id, window)
+        asked = " (the patient asked)" if patient_asked else ""
+        _audit_change(session, "patient.quiet_hours", found.id, window + asked)
     click.echo(f"scheduled texts for this patient go out {window} their time")
 
 

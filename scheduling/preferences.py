@@ -109,13 +109,25 @@ def set_clinic_quiet(clinic: Clinic, start: str, end: str) -> QuietHours:
 
 
 def set_patient_quiet(
-    patient: Patient, clinic: Clinic | None, start: str | None, end: str | None
+    patient: Patient,
+    clinic: Clinic | None,
+    start: str | None,
+    end: str | None,
+    *,
+    patient_asked: bool = False,
 ) -> QuietHours:
     """The patient's own window; None for both goes back to the clinic's. One end alone
-    keeps the clinic's other end, and the result must still be a valid window."""
+    keeps the clinic's other end, and the result must still be a valid window. Wider
+    than 09:00-20:00 only when the patient asked for it (the caller records that)."""
     effective_start = start or (clinic.quiet_start if clinic else "09:00")
     effective_end = end or (clinic.quiet_end if clinic else "20:00")
     quiet = check_quiet(effective_start, effective_end)
+    wider = quiet.start < DEFAULT_QUIET.start or quiet.end > DEFAULT_QUIET.end
+    if (start or end) and wider and not patient_asked:
+        raise ValueError(
+            "a patient's window may go beyond 09:00-20:00 only when the patient asked for "
+            "it (--patient-asked)"
+        )
     patient.quiet_start = parse_hhmm(start).strftime("%H:%M") if start else None
     patient.quiet_end = parse_hhmm(end).strftime("%H:%M") if end else None
     return quiet

@@ -98,6 +98,7 @@ def test_it_sets_a_patients_quiet_hours_from_the_cli(rt: Runtime, patient: Patie
         (("--start", "21:30"), "before it ends"),
         (("--end", "22:00"), "08:00-21:00"),
         ((), "--clinic-default"),
+        (("--start", "08:00"), "--patient-asked"),
     ],
 )
 def test_it_refuses_bad_quiet_hours_in_one_line_and_changes_nothing(
@@ -167,3 +168,16 @@ def test_it_refuses_bad_scheduling_settings_when_the_scheduler_starts(
     check_defaults(Settings.from_env({}))
     with pytest.raises(SettingsError, match=mentions):
         check_defaults(Settings.from_env(env))
+
+
+def test_it_widens_a_patients_window_only_when_the_patient_asked(
+    rt: Runtime, patient: Patient
+) -> None:
+    env = cli_env(rt.settings)
+    args = ("patient", "quiet", "--phone", patient.phone, "--start", "08:00", "--end", "21:00")
+    assert_ok(invoke(env, *args, "--patient-asked"))
+    with rt.sessions() as session:
+        row = session.get_one(Patient, patient.id)
+        detail = session.scalars(select(AuditEvent.detail)).one()
+    assert (row.quiet_start, row.quiet_end) == ("08:00", "21:00")
+    assert detail == "08:00-21:00 (the patient asked)"
