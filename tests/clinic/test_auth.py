@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from clinic.secret import SecretKeyError, secret_key
 from clinic.signin import MAX_FAILURES
 from medfollow.runtime import Runtime
+from medfollow.settings import Secret, Settings
 from store.models import AuditEvent, Clinician, utcnow
-from tests.clinic.conftest import PASSWORD, make_clinician, post, sign_in
+from tests.clinic.conftest import PASSWORD, csrf_of, make_clinician, post, sign_in
+from webhook.app import create_app
 
 
 def audit_actions(rt: Runtime) -> list[str]:
@@ -49,18 +55,12 @@ def test_it_sets_a_secure_httponly_samesite_cookie(
 
 
 def test_it_marks_the_cookie_secure_behind_https(rt: Runtime) -> None:
-    from dataclasses import replace
-
-    from webhook.app import create_app
-
     settings = replace(rt.settings, public_base_url="https://clinic.example.org")
     app = create_app(rt=Runtime(settings))
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
 def test_it_keeps_one_generated_secret_key_under_var(rt: Runtime, app: Flask) -> None:
-    from webhook.app import create_app
-
     key_file = rt.settings.var_dir / "secret_key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert app.config["SECRET_KEY"] == key_file.read_text().strip()
@@ -142,8 +142,6 @@ def test_it_signs_out_and_the_old_cookie_no_longer_works(
 def test_it_only_follows_next_inside_the_clinic_app(
     client: FlaskClient, clinician: Clinician
 ) -> None:
-    from tests.clinic.conftest import csrf_of
-
     for target, expected in [
         ("/clinic/alerts", "/clinic/alerts"),
         ("https://evil.example/", "/clinic/"),
@@ -172,3 +170,13 @@ def test_it_answers_a_script_with_401_when_signed_out(client: FlaskClient) -> No
     resp = client.get("/clinic/alerts/live", headers={"X-Requested-With": "fetch"})
     assert resp.status_code == 401
     assert resp.get_json()["error"] == "Unauthorized"
+
+
+def test_it_uses_the_configured_secret_key_and_refuses_a_short_one(tmp_path: Path) -> None:
+    key = tmp_path / "key"
+    key.write_text("k" * 40 + "\n")
+    settings = Settings.from_env({"MEDFOLLOW_VAR": str(tmp_path), "SECRET_KEY_FILE": str(key)})
+    assert secret_key(settings) == "k" * 40
+    assert not (tmp_path / "secret_key").exists()
+    with pytest.raises(SecretKeyError, match="at least 32"):
+        secret_key(replace(settings, secret_key=Secret("short")))
