@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -16,11 +17,13 @@ from escalation import alerts as lifecycle
 from escalation.oncall import RotaError, clinician_by_email
 from store import models as m
 
+CODE = re.compile(r"[A-Za-z0-9]{1,12}")
+
 
 def find_alert(call: Call, code: str) -> m.Alert:
-    found = call.session.scalars(
-        select(m.Alert).where(m.Alert.code == code.strip().upper()[:12])
-    ).first()
+    found = None
+    if CODE.fullmatch(code):  # anything else is no alert (and never reaches the database)
+        found = call.session.scalars(select(m.Alert).where(m.Alert.code == code.upper())).first()
     if found is None:
         raise ApiError(404, "not_found", "no alert with that code")
     return found

@@ -79,6 +79,18 @@ def score(x: m.Score) -> s.Score:
     )
 
 
+def side_effect(x: m.SideEffectReport) -> s.SideEffect:
+    return s.SideEffect(
+        id=x.id,
+        symptom=x.symptom,
+        red_flag=x.red_flag,
+        frequency=x.frequency,
+        intensity=x.intensity,
+        burden=x.burden,
+        created_at=x.created_at,
+    )
+
+
 def alert(session: Session, a: m.Alert) -> s.Alert:
     deliveries = session.scalars(
         select(m.AlertDelivery).where(m.AlertDelivery.alert_id == a.id).order_by(m.AlertDelivery.id)

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Response, current_app, request
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from sqlalchemy.orm import Session
 
 from api import ratelimit
@@ -140,8 +141,10 @@ def parse_body(op: Operation) -> Any:
         except ValidationError as exc:
             raise ApiError(400, "invalid_body", explain(exc, "body")) from None
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        # pydantic's parser, not json.loads: it refuses lone surrogates ("\\ud800"),
+        # which no database could store.
+        return from_json(raw)
+    except ValueError:
         raise ApiError(400, "invalid_json", "the body is not JSON") from None
 
 

@@ -210,3 +210,22 @@ def list_scores(call: Call, patient_id: int) -> Any:
     rows, cursor = page(call.session, stmt, m.Score.id, call.query)
     call.audit("api.scores.view", patient_id=found.id, target=f"patient/{found.id}/scores")
     return s.ScorePage(data=[convert.score(x) for x in rows], next_cursor=cursor)
+
+
+@operation(
+    "GET",
+    "/patients/{patient_id}/side-effects",
+    summary="Side effects the patient reported, with FIBSER ratings",
+    tag="records",
+    scope="read",
+    query=s.PageQuery,
+    response=s.SideEffectPage,
+)
+def list_side_effects(call: Call, patient_id: int) -> Any:
+    found = find_patient(call, patient_id)
+    stmt = select(m.SideEffectReport).where(m.SideEffectReport.patient_id == found.id)
+    rows, cursor = page(call.session, stmt, m.SideEffectReport.id, call.query)
+    call.audit(
+        "api.side_effects.view", patient_id=found.id, target=f"patient/{found.id}/side-effects"
+    )
+    return s.SideEffectPage(data=[convert.side_effect(x) for x in rows], next_cursor=cursor)

@@ -15,7 +15,10 @@ _TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 _NAME = r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$"
 Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=_TEXT)]
 Email = Annotated[
-    str, StringConstraints(min_length=3, max_length=254, pattern=r"^[^\s@]+@[^\s@]+$")
+    str,
+    StringConstraints(
+        min_length=3, max_length=254, pattern=r"^[^\s@\x00-\x1f\x7f]+@[^\s@\x00-\x1f\x7f]+$"
+    ),
 ]
 MedName = Annotated[
     str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9 \-]*$")
@@ -99,9 +102,9 @@ class NewPatient(In):
         description="E.164 mobile number."
     )
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NAME)]
-    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        description="IANA time zone, e.g. America/New_York."
-    )
+    timezone: Annotated[
+        str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")
+    ] = Field(description="IANA time zone, e.g. America/New_York.")
     language: Literal["en", "es"] = "en"
     consent: ConsentIn
     medicines: list[Medicine] = Field(default_factory=list, max_length=20)
@@ -137,6 +140,16 @@ class Score(Out):
     items: dict[str, int] = Field(description="Item number -> answer.")
     total: int | None
     complete: bool
+    created_at: datetime
+
+
+class SideEffect(Out):
+    id: int
+    symptom: str
+    red_flag: bool
+    frequency: int | None = Field(description="FIBSER frequency, 0-6.")
+    intensity: int | None = Field(description="FIBSER intensity, 0-6.")
+    burden: int | None = Field(description="FIBSER burden, 0-6.")
     created_at: datetime
 
 
@@ -225,6 +238,10 @@ class CheckinPage(Page):
 
 class ScorePage(Page):
     data: list[Score]
+
+
+class SideEffectPage(Page):
+    data: list[SideEffect]
 
 
 class AlertPage(Page):

@@ -46,3 +46,13 @@ def test_it_answers_404_for_an_unknown_alert_or_clinician(
     assert response.status_code == 404
     assert response.json is not None and response.json["code"] == "clinician_not_found"
     assert api.get(f"/alerts/{code}").json["state"] == "open"  # type: ignore[index]
+
+
+def test_it_refuses_control_characters_before_they_reach_the_database(
+    rt: Runtime, api: Api, patient: Patient
+) -> None:
+    code = make_alert(rt, patient)
+    assert api.get("/alerts/AB%00CD").status_code == 404
+    response = api.post(f"/alerts/{code}/acknowledge", {"clinician_email": "a\u0000@b.example"})
+    assert response.status_code == 400
+    assert response.json is not None and response.json["code"] == "invalid_body"

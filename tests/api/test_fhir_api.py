@@ -73,3 +73,13 @@ def test_it_answers_a_bundle_about_another_patient_with_409(
     response = post_bundle(api, patient.id, bundle)
     assert response.status_code == 409 and response.json is not None
     assert response.json["code"] == "patient_mismatch"
+
+
+def test_it_refuses_a_lone_surrogate_as_invalid_json(api: Api, patient: Patient) -> None:
+    response = api.client.post(
+        f"/api/v1/patients/{patient.id}/regimen/fhir",
+        data=b'{"resourceType": "Bundle", "type": "collection", "id": "\\ud800"}',
+        headers={**api.headers(), "Content-Type": "application/fhir+json"},
+    )
+    assert response.status_code == 400 and response.json is not None
+    assert response.json["code"] == "invalid_json"

@@ -7,7 +7,14 @@ from typing import Any
 from sqlalchemy import select
 
 from medfollow.runtime import Runtime
-from store.models import AuditEvent, ConsentEvent, Message, Patient, Regimen
+from store.models import (
+    AuditEvent,
+    ConsentEvent,
+    Message,
+    Patient,
+    Regimen,
+    SideEffectReport,
+)
 from tests.api.conftest import Api
 from tests.conftest import make_patient
 
@@ -129,11 +136,19 @@ def test_it_lists_messages_checkins_and_scores(rt: Runtime, api: Api, patient: P
     with rt.sessions.begin() as session:
         queue_text(session, body="Hello", kind="welcome", patient_id=patient.id)
         save_item(session, patient.id, None, "PHQ-2", 1, 2)
+        session.add(SideEffectReport(patient_id=patient.id, symptom="dry mouth", burden=2))
     messages = api.get(f"/patients/{patient.id}/messages").json
     scores = api.get(f"/patients/{patient.id}/scores").json
     checkins = api.get(f"/patients/{patient.id}/checkins").json
+    effects = api.get(f"/patients/{patient.id}/side-effects").json
+    assert effects is not None and effects["data"][0]["burden"] == 2
     assert messages is not None and [m["body"] for m in messages["data"]] == ["Hello"]
     assert scores is not None and scores["data"][0]["items"] == {"1": 2}
     assert checkins == {"data": [], "next_cursor": None}
     actions = [e.action for e in audit_rows(rt)]
-    assert actions == ["api.messages.view", "api.scores.view", "api.checkins.view"]
+    assert actions == [
+        "api.messages.view",
+        "api.scores.view",
+        "api.checkins.view",
+        "api.side_effects.view",
+    ]
