@@ -3,6 +3,7 @@ scheduler and the Prism mock of Twilio, started once per test session."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from medfollow.stack import Stack
 from store.db import dispose_all
 from store.migrate import upgrade
 from tests.conftest import REDIS_BASE, REDIS_DB, create_pg_database, drop_pg_database
+from tests.e2e.logscan import Leak, RecordList, leaks
 from tests.support import ROOT, free_ports, free_run
 
 
@@ -54,7 +56,11 @@ def start_stack(
         "TWILIO_API_BASE": f"http://127.0.0.1:{prism}",
         "RETRY_INTERVALS": "1,2,3,5,8",
         "SWEEP_AFTER_SECONDS": "5",
-        "LOG_LEVEL": "INFO",
+        # The most talkative setting: logscan.py checks no log line carries private data.
+        "LOG_LEVEL": "DEBUG",
+        "SECRET_KEY": "e2e-secret-key-must-not-leak-7f3a",
+        "SMTP_PASSWORD": "e2e-smtp-password-must-not-leak-91c2",
+        "PAGER_WEBHOOK_SECRET": "e2e-pager-secret-must-not-leak-5d0e",
         "ESCALATION_POLICY": str(Path(__file__).parent / "policy_seconds.yaml"),
     }
     settings = Settings.from_env(env)
@@ -81,19 +87,49 @@ def start_stack(
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Runtime]]:
+def log_records() -> Iterator[RecordList]:
+    """Every record logged in the test process during the end-to-end tests, at DEBUG."""
+    handler, root = RecordList(), logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def stop_and_scan_logs(started: Stack, rt: Runtime, records: RecordList) -> list[Leak]:
+    """Stop the stack (its logs complete); every log line holding a phone number, a
+    message body or a secret from this stack's run (read before its database goes)."""
+    started.stop()
+    return leaks(rt, records)
+
+
+def assert_no_leaks(found: list[Leak]) -> None:
+    assert not found, "private data in the logs:\n" + "\n".join(
+        f"  {leak.where}:{leak.line}: {leak.what}" for leak in found[:40]
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, log_records: RecordList
+) -> Iterator[tuple[Stack, Runtime]]:
     """The production-shaped stack: PostgreSQL, 4 workers, the twilio transport on Prism."""
     db_url = create_pg_database("medfollow_e2e")
     started, rt = start_stack(tmp_path_factory.mktemp("stack"), db_url, REDIS_DB - 1, workers=4)
     yield started, rt
-    started.stop()
+    found = stop_and_scan_logs(started, rt, log_records)
     rt.redis.flushdb()
     dispose_all()
     drop_pg_database(db_url)
+    assert_no_leaks(found)
 
 
 @pytest.fixture(scope="session")
-def scaled_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Runtime]]:
+def scaled_stack(
+    tmp_path_factory: pytest.TempPathFactory, log_records: RecordList
+) -> Iterator[tuple[Stack, Runtime]]:
     """Scaled out on PostgreSQL: 2 Rasa servers (one tracker store), 2 action servers,
     gunicorn with 2 workers, 3 RQ workers."""
     db_url = create_pg_database("medfollow_scaled")
@@ -106,17 +142,21 @@ def scaled_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sta
         action_servers=2,
     )
     yield started, rt
-    started.stop()
+    found = stop_and_scan_logs(started, rt, log_records)
     rt.redis.flushdb()
     dispose_all()
     drop_pg_database(db_url)
+    assert_no_leaks(found)
 
 
 @pytest.fixture(scope="session")
-def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Runtime]]:
+def sqlite_stack(
+    tmp_path_factory: pytest.TempPathFactory, log_records: RecordList
+) -> Iterator[tuple[Stack, Runtime]]:
     """The embedded default of `make run`: SQLite, shared by every process."""
     tmp = tmp_path_factory.mktemp("sqlite-stack")
     started, rt = start_stack(tmp, f"sqlite:///{tmp / 'medfollow.db'}", REDIS_DB - 2, workers=2)
     yield started, rt
-    started.stop()
+    found = stop_and_scan_logs(started, rt, log_records)
     rt.redis.flushdb()
+    assert_no_leaks(found)
