@@ -79,7 +79,8 @@ def _page(rt: Runtime, alert_id: int, level: int) -> bool:
             alert.code,
             alert.tier,
             alert.summary,
-            patient_ref(patient),
+            # A system alert (kind "system:...", e.g. the scheduler's heartbeat) has no patient.
+            "none (system alert)" if alert.kind.startswith("system:") else patient_ref(patient),
             alert.due_at or utcnow(),
             f"Reply ACK {alert.code}",
         )

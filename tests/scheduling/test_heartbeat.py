@@ -87,6 +87,7 @@ def test_it_pages_a_system_alert_without_a_patient(rt: Runtime) -> None:
         [page] = session.scalars(select(Message).where(Message.kind == "page")).all()
     assert [(d.channel, d.status) for d in deliveries] == [("sms", "sent")]
     assert "scheduler" in page.body.lower()
+    assert "Patient none (system alert)." in page.body
     assert alerts(rt)[0].state == "notified"
 
 
