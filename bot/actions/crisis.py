@@ -26,7 +26,13 @@ from instruments.answers import parse_yes_no
 from instruments.scoring import asq_result
 
 ASQ_SLOTS = tuple(f"asq_{i}" for i in range(1, 6))
+# Asked first, before the ASQ: "are you safe right now?" (not an ASQ item, not scored).
+SAFE_SLOT = "asq_safe"
 REASK = "Please reply YES or NO."
+NOT_SAFE_REPLY = (
+    "Thank you for telling me. Please call 911 now, or call or text 988. Stay with someone "
+    "you trust if you can. We have asked your care team to contact you right away."
+)
 ACUTE_REPLY = (
     "Thank you for telling me. Please call or text 988 now, or call 911 if you are in "
     "danger. Stay with someone you trust if you can. We have asked your care team to "
@@ -75,7 +81,7 @@ class ActionCrisisResponse(Action):  # type: ignore[misc]
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),
-            *(SlotSet(s, None) for s in (*ASQ_SLOTS, "score_id")),
+            *(SlotSet(s, None) for s in (SAFE_SLOT, *ASQ_SLOTS, "score_id")),
         ]
 
 
@@ -101,8 +107,39 @@ def store_answer(pseudonym: str, score_id: Any, item: int, yes: bool, mid: int |
         return score.id
 
 
+def not_safe(pseudonym: str, mid: int | None) -> None:
+    from store.patients import by_pseudonym
+
+    with provider.sessions().begin() as session:
+        patient = by_pseudonym(session, pseudonym)
+        if patient is not None:
+            raise_followup(
+                session,
+                patient_id=patient.id,
+                tier="emergency",
+                rules=["R1"],
+                kind="suicidality",
+                summary="Said they are not safe right now.",
+                message_id=mid,
+            )
+
+
 class ValidateAsqForm(ItemForm, FormValidationAction):  # type: ignore[misc]
     prefix, reask = "asq", REASK
+
+    async def validate_asq_safe(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Any
+    ) -> dict[str, Any]:
+        """Are you safe right now? "No" escalates at once and ends the questions."""
+        if tracker.get_slot("requested_slot") != SAFE_SLOT:
+            return {SAFE_SLOT: None}
+        safe = parse_yes_no(str(value or ""))
+        if safe is None:
+            dispatcher.utter_message(text=REASK)
+            return {SAFE_SLOT: None}
+        if not safe:
+            await provider.in_thread(not_safe, tracker.sender_id, provider.message_id(tracker))
+        return {SAFE_SLOT: "yes" if safe else "no"}
 
     def parse(self, text: str) -> bool | None:
         return parse_yes_no(text)
@@ -123,6 +160,8 @@ class ValidateAsqForm(ItemForm, FormValidationAction):  # type: ignore[misc]
         tracker: Tracker,
         domain: Any,
     ) -> list[str]:
+        if tracker.get_slot(SAFE_SLOT) == "no":  # not safe: no more questions
+            return [s for s in domain_slots if s == SAFE_SLOT]
         answered = {i: tracker.get_slot(f"asq_{i}") == "yes" for i in range(1, 5)}
         done = all(tracker.get_slot(f"asq_{i}") is not None for i in range(1, 5))
         if done and asq_result(answered) == "negative":
@@ -161,6 +200,9 @@ class ActionSubmitAsq(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if tracker.get_slot(SAFE_SLOT) == "no":  # escalated when they said so
+            dispatcher.utter_message(text=NOT_SAFE_REPLY)
+            return [SlotSet("score_id", None)]
         answers = {i: tracker.get_slot(f"asq_{i}") == "yes" for i in range(1, 6)}
         result = await provider.in_thread(
             finish_asq,

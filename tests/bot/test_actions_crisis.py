@@ -14,7 +14,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from bot.actions import ActionCrisisResponse, ActionSubmitAsq, ValidateAsqForm
-from bot.actions.crisis import ACUTE_REPLY, ASQ_SLOTS, NEGATIVE_REPLY, POSITIVE_REPLY, REASK
+from bot.actions.crisis import (
+    ACUTE_REPLY,
+    ASQ_SLOTS,
+    NEGATIVE_REPLY,
+    NOT_SAFE_REPLY,
+    POSITIVE_REPLY,
+    REASK,
+    SAFE_SLOT,
+)
 from escalation.safety import crisis_reply
 from medfollow.runtime import Runtime
 from store.models import Patient, Score
@@ -22,7 +30,7 @@ from tests.bot.conftest import alerts_of, make_tracker, run_action, run_validato
 
 pytestmark = pytest.mark.usefixtures("db_env")
 
-RESET = {**dict.fromkeys(ASQ_SLOTS), "score_id": None, "requested_slot": None}
+RESET = {SAFE_SLOT: None, **dict.fromkeys(ASQ_SLOTS), "score_id": None, "requested_slot": None}
 NO, YES = "no", "yes"
 
 
@@ -190,3 +198,67 @@ def test_it_takes_no_answer_from_the_message_that_opened_the_form(
     ran = run_validator(ValidateAsqForm(), slot, "/self_harm", tracker)
     assert ran.events == [{"event": "slot", "name": slot, "value": None}]
     assert ran.messages == [], "no 'please reply YES or NO' for a question not asked"
+
+
+# --- "are you safe right now?", asked first -----------------------------------------
+
+
+def test_it_asks_whether_they_are_safe_before_the_asq() -> None:
+    slots = [SAFE_SLOT, *ASQ_SLOTS]
+    tracker = make_tracker(sender="p", slots={})
+    assert (
+        asyncio.run(ValidateAsqForm().required_slots(slots, CollectingDispatcher(), tracker, {}))
+        == slots
+    )
+
+
+@pytest.mark.parametrize("answer", ["yes", "Yeah", "👍"])
+def test_it_goes_on_to_the_asq_when_they_are_safe(
+    rt: Runtime, patient: Patient, answer: str
+) -> None:
+    tracker = make_tracker(sender=patient.pseudonym, text=answer)
+    ran = run_validator(ValidateAsqForm(), SAFE_SLOT, answer, tracker)
+    assert ran.slots == {SAFE_SLOT: YES}
+    assert alerts_of(rt, patient) == []
+    slots = [SAFE_SLOT, *ASQ_SLOTS]
+    after = make_tracker(sender="p", slots={SAFE_SLOT: YES})
+    assert (
+        asyncio.run(ValidateAsqForm().required_slots(slots, CollectingDispatcher(), after, {}))
+        == slots
+    )
+
+
+@pytest.mark.parametrize("answer", ["no", "nope", "❌"])
+def test_it_escalates_and_stops_asking_when_they_are_not_safe(
+    rt: Runtime, patient: Patient, answer: str
+) -> None:
+    tracker = make_tracker(sender=patient.pseudonym, text=answer)
+    ran = run_validator(ValidateAsqForm(), SAFE_SLOT, answer, tracker)
+    assert ran.slots == {SAFE_SLOT: NO}
+    assert alerts_of(rt, patient) == [("emergency", "R1")]
+    slots = [SAFE_SLOT, *ASQ_SLOTS]
+    after = make_tracker(sender=patient.pseudonym, slots={SAFE_SLOT: NO})
+    assert asyncio.run(
+        ValidateAsqForm().required_slots(slots, CollectingDispatcher(), after, {})
+    ) == [SAFE_SLOT], "no screening questions for someone who is not safe"
+    submitted = run_action(ActionSubmitAsq(), after)
+    assert submitted.texts == [NOT_SAFE_REPLY]
+    assert NOT_SAFE_REPLY.index("911") < NOT_SAFE_REPLY.index("988")
+    assert asq_scores(rt, patient) == []
+
+
+def test_it_asks_again_when_the_safety_answer_is_unclear(rt: Runtime, patient: Patient) -> None:
+    tracker = make_tracker(sender=patient.pseudonym, text="hmm")
+    ran = run_validator(ValidateAsqForm(), SAFE_SLOT, "hmm", tracker)
+    assert ran.slots == {SAFE_SLOT: None}
+    assert ran.texts == [REASK]
+    assert alerts_of(rt, patient) == []
+
+
+def test_it_takes_no_safety_answer_from_the_message_that_opened_the_form(
+    rt: Runtime, patient: Patient
+) -> None:
+    tracker = make_tracker(sender=patient.pseudonym, text="no", slots={"requested_slot": "asq_1"})
+    ran = run_validator(ValidateAsqForm(), SAFE_SLOT, "no", tracker)
+    assert ran.slots == {SAFE_SLOT: None}
+    assert alerts_of(rt, patient) == []
