@@ -107,7 +107,7 @@ ZONES = (
 # A check-in text of the usual length (one GSM-7 segment), for the path without Rasa.
 DIRECT_TEXT = "Time for your evening medicine. Did you take it? Reply YES, NO or LATER."
 INSERT_ROWS = 5000
-READY_SECONDS = 300.0
+READY_SECONDS = 600.0
 
 
 def log(text: str) -> None:
@@ -385,6 +385,9 @@ def stack_env(tmp: Path, db_url: str, redis_url: str, limit: float) -> dict[str,
         "SEND_RATE_PER_NUMBER": f"{limit:g}",
         "LOG_LEVEL": "INFO",
         "SIMULATOR_ENABLED": "false",
+        # Sanic (Rasa, the action server) gives its workers 30 s to start by default:
+        # not always enough on a busy 2-core machine.
+        "SANIC_WORKER_ACK_TIMEOUT": "180",
     }
 
 

@@ -162,7 +162,8 @@ def deliver(rt: Runtime, message_id: int, ticketed: bool = False) -> str:
         return _record(rt, message_id, "failed", error="no recipient number")
     try:
         _pace(rt, kind, max(1, cost), ticketed)
-    except RateLimited as exc:
+    except SendFailed as exc:  # not sent: pending again, for its slot or a retry
+        wait = exc.wait if isinstance(exc, RateLimited) else 0.0
         with rt.sessions.begin() as session:
             session.execute(
                 update(Message)
@@ -170,7 +171,7 @@ def deliver(rt: Runtime, message_id: int, ticketed: bool = False) -> str:
                 .values(
                     status="pending",
                     attempts=Message.attempts - 1,
-                    updated_at=utcnow() + timedelta(seconds=exc.wait),
+                    updated_at=utcnow() + timedelta(seconds=wait),
                 )
             )
         raise
