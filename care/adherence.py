@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from escalation.patterns import (
     MedicineContext,
     PatientContext,
     adherence_rate,
+    high_risk,
     low_adherence,
     missed_streak,
     missed_streaks,
@@ -112,8 +114,8 @@ def _round(value: float | None) -> float | None:
 
 
 def check_silence(session: Session, patient: Patient) -> list[Finding]:
-    """R19 after check-ins close unanswered: a patient with a recent urgent or emergency
-    alert who has left the last check-ins unanswered needs the care team."""
+    """R19 after check-ins close unanswered: a high-risk patient who has left the last
+    check-ins unanswered needs the care team."""
     now = utcnow()
     thresholds = load_thresholds(os.environ.get("ESCALATION_THRESHOLDS", ""))
     doses = dose_records(session, patient.id, now - WINDOW)
@@ -121,10 +123,11 @@ def check_silence(session: Session, patient: Patient) -> list[Finding]:
         (row.created_at, row.tier)
         for row in session.scalars(select(Alert).where(Alert.patient_id == patient.id))
     ]
-    # No high-risk flag is stored yet: recent urgent or emergency alerts make a patient
-    # high-risk for this rule (its own definition).
-    context = PatientContext(age_band=patient.age_band, high_risk=False)
-    findings = silence(doses, context, recent, now, thresholds)
+    # High-risk (R19): a recent urgent or emergency alert (inside silence), a clozapine or
+    # lithium start, or a young patient starting an antidepressant.
+    context = PatientContext(age_band=patient.age_band)
+    flagged = high_risk(context, medicines_of(patient), now, thresholds)
+    findings = silence(doses, replace(context, high_risk=flagged), recent, now, thresholds)
     for finding in findings:
         raise_followup(
             session,
@@ -132,6 +135,6 @@ def check_silence(session: Session, patient: Patient) -> list[Finding]:
             tier=finding.tier,
             rules=[finding.rule],
             kind=f"pattern:{finding.rule}",
-            summary="Check-ins left unanswered after a recent alert.",
+            summary="Check-ins left unanswered by a high-risk patient.",
         )
     return findings

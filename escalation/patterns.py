@@ -257,6 +257,22 @@ def _recent(
     return any(tier in wanted and _within(at, now, window) for at, tier in recent_alert_tiers)
 
 
+def high_risk(
+    patient: PatientContext, medicines: Sequence[MedicineContext], now: datetime, t: Thresholds
+) -> bool:
+    """R19's high-risk patient: flagged by the team, or a ``silence.high_risk_starts``
+    medicine (clozapine, lithium) started within its window, or under 25 (the age band
+    may be) starting an antidepressant or after a dose change (the modifier's rule).
+    Recent urgent or emergency alerts count too, inside :func:`silence`."""
+    s = t.silence
+    window = timedelta(days=s.start_within_days)
+    started = any(
+        _name(med.name) in s.start_names and _within(med.started_at, now, window)
+        for med in medicines
+    )
+    return patient.high_risk or started or _young_on_new_antidepressant(patient, medicines, now, t)
+
+
 def silence(
     doses: Sequence[DoseRecord],
     patient: PatientContext,
@@ -429,6 +445,20 @@ def _may_be_under(age_band: str | None, age: int, t: Thresholds) -> bool:
     return t.age_bands.youngest(age_band) < age
 
 
+def _young_on_new_antidepressant(
+    patient: PatientContext, medicines: Sequence[MedicineContext], now: datetime, t: Thresholds
+) -> bool:
+    y = t.modifiers.young_antidepressant
+    return _may_be_under(patient.age_band, y.under_age, t) and any(
+        _name(med.drug_class) in y.classes
+        and (
+            _within(med.started_at, now, timedelta(days=y.start_within_days))
+            or _within(med.changed_at, now, timedelta(days=y.change_within_days))
+        )
+        for med in medicines
+    )
+
+
 def apply_modifiers(
     tier: str,
     patient: PatientContext,
@@ -458,15 +488,7 @@ def apply_modifiers(
         return tier, []
     m = t.modifiers
     ids: list[str] = []
-    y = m.young_antidepressant
-    if _may_be_under(patient.age_band, y.under_age, t) and any(
-        _name(med.drug_class) in y.classes
-        and (
-            _within(med.started_at, now, timedelta(days=y.start_within_days))
-            or _within(med.changed_at, now, timedelta(days=y.change_within_days))
-        )
-        for med in medicines
-    ):
+    if _young_on_new_antidepressant(patient, medicines, now, t):
         ids.append("young_antidepressant")
     r = m.recent_emergency
     if _recent(recent_alert_tiers, (r.tier,), now, timedelta(days=r.within_days)):

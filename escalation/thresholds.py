@@ -133,6 +133,10 @@ class Silence:
     recent_tiers: frozenset[str]
     recent_within_days: int
     recent_tier: str
+    # High-risk also: one of these medicines started within the days (R19's "clozapine or
+    # lithium start"); "age < 25 starting an antidepressant" is the modifiers' rule.
+    start_names: frozenset[str]
+    start_within_days: int
 
 
 @dataclass(frozen=True)
@@ -370,7 +374,9 @@ def _missed_days(p: _Parser, raw: object) -> tuple[MissedDaysRule, ...]:
 
 def _silence(p: _Parser, raw: object) -> Silence:
     keys = ("unanswered_checkins", "min_days", "tier", "rule", "recent_tiers")
-    m = p.mapping(raw, "silence", (*keys, "recent_within_days", "recent_tier"))
+    m = p.mapping(raw, "silence", (*keys, "recent_within_days", "recent_tier", "high_risk_starts"))
+    where = "silence.high_risk_starts"
+    starts = p.mapping(m["high_risk_starts"], where, ("names", "within_days"))
     recent = p.names(m, "recent_tiers", "silence")
     raw_tiers = m["recent_tiers"]
     assert isinstance(raw_tiers, list)
@@ -385,6 +391,8 @@ def _silence(p: _Parser, raw: object) -> Silence:
         recent_tiers=recent,
         recent_within_days=p.integer(m, "recent_within_days", "silence", 1, 366),
         recent_tier=p.tier(m, "recent_tier", "silence"),
+        start_names=p.names(starts, "names", where),
+        start_within_days=p.integer(starts, "within_days", where, 1, 3660),
     )
 
 

@@ -103,3 +103,26 @@ def test_it_raises_one_alert_and_one_page_for_the_same_crisis_twice(
     [alert] = alerts_of(rt, patient_id)
     assert alert.signals == 2
     assert len(pages_to(rt, PRIMARY[2], code)) == 1
+
+
+def test_it_asks_whether_they_are_safe_and_escalates_a_no(stack: tuple[Stack, Runtime]) -> None:
+    from bot.actions.crisis import NOT_SAFE_REPLY
+
+    _, rt = stack
+    rota(rt)
+    patient_id, _, _ = crisis(rt, "+15555550504", "Jo Example")
+    wait_for(
+        lambda: [m for m in thread(rt, patient_id) if "are you safe right now?" in m.body],
+        30,
+        "the dialogue to ask whether they are safe",
+    )
+    assert post_sms(rt, "+15555550504", "no").status_code == 200
+    wait_for(
+        lambda: [m for m in thread(rt, patient_id) if m.body == NOT_SAFE_REPLY],
+        30,
+        "the reply to 'not safe'",
+    )
+    [alert] = alerts_of(rt, patient_id)
+    assert (alert.tier, alert.kind, alert.signals) == ("emergency", "suicidality", 2)
+    asked = [m.body for m in thread(rt, patient_id) if m.direction == "outbound"]
+    assert not any("wished you were dead" in body for body in asked), "no ASQ once not safe"

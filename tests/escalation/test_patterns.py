@@ -22,6 +22,7 @@ from escalation.patterns import (
     adherence_rate,
     apply_modifiers,
     combine,
+    high_risk,
     highest,
     low_adherence,
     missed_streak,
@@ -706,6 +707,29 @@ def test_it_never_lowers_a_tier(t: Thresholds, tier: str, stack: bool) -> None:
 def test_it_rejects_an_unknown_tier_to_modify(t: Thresholds) -> None:
     with pytest.raises(ValueError, match="unknown tier"):
         apply_modifiers("T2", YOUNG, [], [], NOW, t)
+
+
+HIGH_RISK = [
+    ("flagged by the team", PatientContext("25_64", high_risk=True), [], True),
+    ("clozapine week 3", OLDER, [med("clozapine", "antipsychotic", 21)], True),
+    ("lithium week 7", OLDER, [med("lithium", "mood_stabiliser", 49)], True),
+    ("lithium exactly 8 weeks", OLDER, [med("lithium", "mood_stabiliser", 56)], False),
+    ("young on a new SSRI", YOUNG, [NEW_SSRI], True),
+    ("adult on a new SSRI", OLDER, [NEW_SSRI], False),
+    ("age unknown on a new SSRI", PatientContext(None), [NEW_SSRI], True),
+    ("nothing new", OLDER, [OLD_SSRI, med("lithium", "mood_stabiliser", 400)], False),
+]
+
+
+@pytest.mark.parametrize(
+    ("patient", "medicines", "expected"),
+    [row[1:] for row in HIGH_RISK],
+    ids=[row[0] for row in HIGH_RISK],
+)
+def test_it_decides_who_is_high_risk_for_r19(
+    t: Thresholds, patient: PatientContext, medicines: list[MedicineContext], expected: bool
+) -> None:
+    assert high_risk(patient, medicines, NOW, t) is expected
 
 
 def test_it_treats_an_unknown_band_as_the_thresholds_say(t: Thresholds) -> None:

@@ -140,6 +140,11 @@ PACKAGED: list[tuple[str, Callable[[Thresholds], object], object]] = [
         (frozenset({"emergency", "urgent"}), 14, "urgent"),
     ),
     (
+        "silence high-risk starts",
+        lambda t: (t.silence.start_names, t.silence.start_within_days),
+        (frozenset({"clozapine", "lithium"}), 56),
+    ),
+    (
         "combine",
         lambda t: (t.combine.at_least, t.combine.min_tier, t.combine.within_hours, t.combine.tier),
         (2, "urgent", 24, "emergency"),
@@ -206,7 +211,7 @@ def test_it_caches_and_never_reads_at_import() -> None:
 def test_it_names_only_library_medicines_and_classes(t: Thresholds) -> None:
     library = set(load_library().names())
     names = {n for r in t.missed_days for n in r.names}
-    names |= {n for m in t.modifiers.medicine_start for n in m.names}
+    names |= {n for m in t.modifiers.medicine_start for n in m.names} | t.silence.start_names
     classes = {c for r in t.missed_days for c in r.classes}
     classes |= t.modifiers.young_antidepressant.classes
     assert names <= library, names - library
@@ -328,6 +333,16 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "silence.unanswered_checkins",
     ),
     ("silence min days negative", _set("silence.min_days", -1), "silence.min_days"),
+    (
+        "silence starts missing",
+        _delete("silence.high_risk_starts"),
+        "silence.high_risk_starts",
+    ),
+    (
+        "silence starts window 0",
+        _set("silence.high_risk_starts.within_days", 0),
+        "silence.high_risk_starts.within_days",
+    ),
     ("combine of one", _set("combine.at_least", 1), "combine.at_least"),
     ("combine not higher", _set("combine.tier", "urgent"), "combine.tier"),
     ("modifiers stack a word", _set("modifiers.stack", "no"), "modifiers.stack"),
