@@ -7,7 +7,6 @@ R4B has the R4 (4.0.1) structure unchanged.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -186,13 +185,27 @@ def resources(session: Session, p: m.Patient) -> list[Resource]:
     ]
 
 
+def prune(value: Any) -> Any:
+    """FHIR JSON has no nulls: drop keys whose value is None, at every depth."""
+    if isinstance(value, dict):
+        return {k: prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [prune(v) for v in value]
+    return value
+
+
 def export_bundle(session: Session, patient: m.Patient) -> dict[str, Any]:
-    """The patient's record as a validated FHIR Bundle, as JSON-ready data."""
-    data = {
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": [{"resource": r} for r in resources(session, patient)],
-    }
-    bundle = Bundle.model_validate(data)
-    result: dict[str, Any] = json.loads(bundle.model_dump_json(exclude_none=True))
-    return result
+    """The patient's record as a validated FHIR Bundle, as JSON-ready data.
+
+    The data is validated with the models and returned as built: serialising the
+    validated models again would cost more than building and validating together.
+    """
+    data: dict[str, Any] = prune(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"resource": r} for r in resources(session, patient)],
+        }
+    )
+    Bundle.model_validate(data)
+    return data
