@@ -13,3 +13,5 @@ bash scripts/setup_node.sh
 .venv/bin/python -m bench.checkins --out docs/benchmarks.md
 say "clinician patient page (a busy eight weeks, 50 requests per database)"
 .venv/bin/python -m bench.patient_page --requests 50 --out docs/benchmarks.md
+say "JSON API reads and FHIR export (the same busy patient, 20 requests per path and database)"
+.venv/bin/python -m bench.api --requests 20 --out docs/benchmarks.md
