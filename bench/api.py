@@ -5,7 +5,8 @@
    questionnaires, 20 side-effect reports, 10 alerts, 2 plan changes) and an API token.
 2. With the Flask test client (no network: this measures the API, not HTTP), requests
    each path below 3 times to warm up, then `--requests` times, one at a time. Every
-   request goes the whole way: token lookup, Redis rate limit, audit row, commit.
+   request goes the whole way: token lookup, Redis rate limit (REDIS_URL, default
+   database 12, whose keys expire within a minute), audit row, commit.
 3. Prints a markdown section and writes it to --out between the markers
    ``<!-- bench:api -->`` and ``<!-- /bench:api -->``.
 """
@@ -49,7 +50,7 @@ def measure(url: str, requests: int, tmp: Path) -> Result:
             "DATABASE_URL": url,
             "MEDFOLLOW_VAR": str(tmp),
             "LOG_LEVEL": "WARNING",
-            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12"),
             "API_RATE_LIMIT": "1000000",
         }
     )
