@@ -15,7 +15,7 @@ from conversation.rasa_client import converse, trigger
 from escalation.alerts import in_emergency
 from medfollow import runtime
 from medfollow.runtime import URGENT_QUEUE, Runtime
-from messaging.outbound import RateLimited, SendFailed, deliver, pending_for, queue_text
+from messaging.outbound import URGENT_KINDS, RateLimited, SendFailed, deliver, queue_text
 from store.models import Message, Patient, utcnow
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,19 @@ def enqueue_send(rt: Runtime, message_id: int, queue: str = URGENT_QUEUE) -> Non
 
 def send_message(message_id: int, ticketed: bool = False) -> str:
     """Send one stored outbound message (retried on transient errors; over the send rate
-    limit, enqueued again for when it may go)."""
+    limit, enqueued again for when it may go).
+
+    A patient's ordinary texts go in order: this sends the patient's waiting texts oldest
+    first (this one among them), so a retried or swept send never overtakes an earlier
+    text that is still waiting. Urgent texts (crisis, compliance) go on their own."""
     rt = runtime.current()
     try:
-        return deliver(rt, message_id, ticketed)
+        patient_id = _in_line(rt, message_id)
+        if patient_id is None:
+            return deliver(rt, message_id, ticketed)
+        _flush(rt, patient_id, ticketed, raise_failure=True)
+        with rt.sessions() as session:
+            return session.get_one(Message, message_id).status
     except RateLimited as exc:
         rt.queue().enqueue_at(
             _slot(exc.wait), send_message, message_id, exc.ticketed, retry=retry_policy(rt)
@@ -151,15 +160,54 @@ def _turn(rt: Runtime, message_id: int) -> None:
     _flush(rt, msg.patient_id or 0)
 
 
-def _flush(rt: Runtime, patient_id: int, ticketed: bool = False) -> None:
-    """Send the patient's pending texts in order; a transient failure goes to a retried job,
-    and a send over the rate limit to a flush job at the time it may go (in order still).
-    The texts after the first that goes are part of the same turn: they keep its place."""
+def _in_line(rt: Runtime, message_id: int) -> int | None:
+    """The patient whose ordered line of texts this one is in (None for urgent texts and
+    texts to clinicians or unenrolled numbers, which do not wait for others)."""
     with rt.sessions() as session:
-        ids = pending_for(session, patient_id)
-    for message_id in ids:
+        msg = session.get(Message, message_id)
+        if msg is None or msg.patient_id is None or msg.kind in URGENT_KINDS:
+            return None
+        return msg.patient_id
+
+
+def _line(rt: Runtime, patient_id: int) -> list[tuple[int, str]]:
+    """The patient's ordinary texts not yet sent (pending, or being sent), oldest first."""
+    with rt.sessions() as session:
+        rows = session.execute(
+            select(Message.id, Message.status)
+            .where(
+                Message.patient_id == patient_id,
+                Message.direction == "outbound",
+                Message.status.in_(("pending", "claimed")),
+                Message.kind.not_in(URGENT_KINDS),
+            )
+            .order_by(Message.id)
+        ).all()
+    return [(row.id, row.status) for row in rows]
+
+
+def _flush(
+    rt: Runtime, patient_id: int, ticketed: bool = False, *, raise_failure: bool = False
+) -> None:
+    """Send the patient's pending texts in order; a transient failure goes to a retried job
+    (or, with raise_failure, is raised for the caller's job to retry), and a send over the
+    rate limit to a flush job at the time it may go (in order still). The texts after the
+    first that goes are part of the same turn: they keep its place.
+
+    A text another worker is sending right now (claimed) stops the flush: that worker
+    sends the rest after it, so a later text never reaches Twilio before an earlier one
+    (found by tests/chaos with Twilio timing out). Urgent texts are not in the line."""
+    for message_id in _pending_urgent(rt, patient_id):
         try:
-            deliver(rt, message_id, ticketed)
+            deliver(rt, message_id)
+        except SendFailed:
+            enqueue_send(rt, message_id)
+    for message_id, status in _line(rt, patient_id):
+        if status == "claimed":
+            return
+        try:
+            if deliver(rt, message_id, ticketed) == "skipped":
+                return  # claimed by another worker meanwhile: it goes on from there
             ticketed = True
         except RateLimited as exc:
             rt.queue().enqueue_at(
@@ -167,9 +215,28 @@ def _flush(rt: Runtime, patient_id: int, ticketed: bool = False) -> None:
             )
             return
         except SendFailed:
+            if raise_failure:
+                raise
             log.warning("send of message %s failed; retrying in a job", message_id)
             enqueue_send(rt, message_id)
             return
+
+
+def _pending_urgent(rt: Runtime, patient_id: int) -> list[int]:
+    """The patient's urgent texts still waiting (they go first, outside the line)."""
+    with rt.sessions() as session:
+        return list(
+            session.scalars(
+                select(Message.id)
+                .where(
+                    Message.patient_id == patient_id,
+                    Message.direction == "outbound",
+                    Message.status == "pending",
+                    Message.kind.in_(URGENT_KINDS),
+                )
+                .order_by(Message.id)
+            )
+        )
 
 
 def enqueue_trigger(rt: Runtime, patient_id: int, intent: str, entities: dict[str, str]) -> None:

@@ -22,6 +22,7 @@ from escalation.digest import digest_due, send_digest
 from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
+from messaging.outbound import delivery_failed
 from scheduling.heartbeat import WATCH_EVERY, safe_watch
 from scheduling.preferences import check_defaults
 from scheduling.rounds import Round, scheduling_round
@@ -68,13 +69,19 @@ def sweep(rt: Runtime) -> Sweep:
                 )
             )
         )
-        stale = session.execute(
+        lost = session.scalars(
             update(Message)
             # A send claimed this long ago with no outcome: the worker died mid-send.
             # Twilio sends are not idempotent, so it is marked failed (visible), not resent.
             .where(Message.status == "claimed", Message.updated_at < stale_before)
             .values(status="failed", error_message="send outcome unknown: worker stopped mid-send")
-        ).rowcount  # type: ignore[attr-defined]
+            .returning(Message.id)
+        ).all()
+        # A crisis reply (or a reply to an urgent signal) whose outcome is unknown is an
+        # alert like any undelivered one: a person phones the patient.
+        for message_id in lost:
+            delivery_failed(rt, session, session.get_one(Message, message_id))
+        stale = len(lost)
     # At most one sweeper enqueue per item per window, so a long outage does not pile up jobs.
     window = max(rt.settings.sweep_after_seconds, 1)
     due = [

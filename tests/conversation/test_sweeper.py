@@ -13,7 +13,7 @@ from conversation.jobs import queued_key
 from conversation.sweeper import sweep
 from medfollow.runtime import Runtime
 from messaging.outbound import queue_text
-from store.models import Message, Patient, utcnow
+from store.models import Alert, Message, Patient, utcnow
 from tests.conftest import signed_post, sms_params
 
 
@@ -66,3 +66,20 @@ def test_it_marks_a_send_claimed_past_stale_claim_seconds_failed_not_resent(
     assert msg.status == "failed"
     assert msg.error_message and "outcome unknown" in msg.error_message
     assert "conversation.jobs.send_message" not in queued_jobs(rt)
+
+
+def test_it_raises_an_alert_for_a_crisis_reply_whose_send_outcome_is_unknown(
+    rt: Runtime, patient: Patient
+) -> None:
+    with rt.sessions.begin() as session:
+        [row] = queue_text(session, body="Call 988", kind="crisis", patient_id=patient.id)
+        session.flush()
+        session.execute(
+            update(Message)
+            .where(Message.id == row.id)
+            .values(status="claimed", updated_at=utcnow() - timedelta(seconds=60))
+        )
+    assert sweep(Runtime(dataclasses.replace(rt.settings, stale_claim_seconds=30))).stale == 1
+    with rt.sessions() as session:
+        alerts = session.scalars(select(Alert).where(Alert.patient_id == patient.id)).all()
+    assert [(a.kind, a.tier) for a in alerts] == [("delivery_failed", "emergency")]
