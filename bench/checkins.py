@@ -18,7 +18,9 @@ What it does, all on 127.0.0.1:
    18:00-22:45) and one of the first --zones of 20 IANA zones, round robin.
 3. Planning (timed): `scheduling.dispatch.plan_checkins` for the next day (now + 1 day:
    none of it falls due during the run), then the same call again (what the scheduler
-   does every 30 s: nothing new to create).
+   does every 30 s: nothing new to create). ANALYZE runs before each (not timed), as
+   autovacuum would have after the bulk load: without statistics PostgreSQL plans full
+   scans that a running database never sees.
 4. Dispatch (timed), for each path and limit: --count-limited check-ins at --limit
    segments/s per sending number, then --count-high at --high-limit. The chosen planned
    check-ins (distinct patients whose local time is inside the quiet-hours window) are
@@ -212,8 +214,18 @@ def timed_plan(rt: Runtime, day: datetime, db_name: str) -> Timed:
     return run
 
 
+def analyze(rt: Runtime) -> None:
+    """Refresh PostgreSQL's statistics, as autovacuum does soon after a bulk change: a
+    production database has them, and without them the planner picks full scans."""
+    with rt.sessions() as session:
+        session.connection().exec_driver_sql("ANALYZE")
+        session.commit()
+
+
 def time_planning(rt: Runtime, day: datetime, db_name: str) -> Planning:
+    analyze(rt)
     first = timed_plan(rt, day, db_name)
+    analyze(rt)
     again = timed_plan(rt, day, db_name)
     with rt.sessions() as session:
         rows = int(session.scalar(select(func.count(Checkin.id))) or 0)
@@ -325,7 +337,8 @@ def run_dispatch(
     patients = [p for _, p in chosen]
     for key in rt.redis.scan_iter(f"{KEY_PREFIX}:*"):
         rt.redis.delete(key)  # a fresh budget for each run
-    deadline = time.monotonic() + 120 + 3 * count / limit
+    # Wait while texts keep going out: give up only after a minute without progress.
+    deadline, progress = time.monotonic() + 60 + 3 * count / limit, -1
     busy0, t0 = machine_busy(), time.perf_counter()
     started_at = utcnow()
     start(rt, path, chosen)
@@ -333,6 +346,9 @@ def run_dispatch(
         instants, failed, waiting = sends(rt, patients)
         if waiting <= 0 or time.monotonic() > deadline:
             break
+        if len(instants) + failed > progress:
+            progress = len(instants) + failed
+            deadline = max(deadline, time.monotonic() + 60)
         time.sleep(0.5)
     wall = time.perf_counter() - t0
     cpu = (machine_busy() - busy0) / wall
@@ -458,6 +474,8 @@ def render(
     lines += [
         "",
         f"Goal: under 20 s for the first run. Rows in the table after both: {planning.rows}. "
+        "ANALYZE ran before each run (not timed), as autovacuum would have after the bulk "
+        "load. "
         "When the machine is busier than the run itself (cores busy well above what the CPU "
         "seconds explain), the wall time is inflated by other work; the CPU seconds are not.",
         "",
@@ -473,27 +491,54 @@ def render(
             f"| {d.max_in_one_second} | {d.rate / d.limit:.2f} | {d.first_to_last:.1f} "
             f"| {d.machine_cpu:.2f} |"
         )
-    ratios = [
-        (a, b)
-        for a in dispatches
-        for b in dispatches
-        if a.limit < b.limit and a.path == b.path == "direct"
-    ]
     lines += [
         "",
-        "`rasa` is the real path (a `start_dialogue` job, Rasa's trigger_intent with the "
-        "check-in action reading the database, the text stored and sent); `direct` stores "
-        "the text and queues a flush, as reminders do (no Rasa). The send instant is when "
-        "Twilio's (Prism's) answer was stored, so \"max in 1 s\" can exceed the limit by "
-        "the jitter of that answer; the limiter itself allows at most the limit in any "
-        "second (`tests/messaging/test_ratelimit.py`).",
+        "`rasa` is the real path, and the figure to plan with: a `start_dialogue` job per "
+        "check-in, Rasa's trigger_intent (the check-in action reads the row from the "
+        "database), the text stored and sent. `direct` leaves Rasa out: the text is stored "
+        "and a flush queued, as reminders are; it shows what the queue, the rate limit, "
+        "the Twilio client and Prism cost without the dialogue turn. The send instant is "
+        "when Twilio's (Prism's) answer was stored, so \"max in 1 s\" can exceed the limit "
+        "by the jitter of those answers; the limiter itself never allows more than the "
+        "limit in any second (`tests/messaging/test_ratelimit.py`, on Redis's clock).",
+        "",
     ]
-    for low, high in ratios[:1]:
-        if low.rate > 0:
+    by_key = {(d.path, d.limit): d for d in dispatches}
+    for path in ("direct", "rasa"):
+        low, high = by_key.get((path, args.limit)), by_key.get((path, args.high_limit))
+        if low is not None:
             lines.append(
-                f"Ratio of the direct rates ({high.limit:g}/s limit vs {low.limit:g}/s): "
-                f"{high.rate:.2f} / {low.rate:.2f} = **{high.rate / low.rate:.1f}x**."
+                f"- {path}, limited: {low.rate:.2f} texts/s against a limit of {low.limit:g} "
+                f"(ratio **{low.rate / low.limit:.2f}**)."
             )
+        if low is not None and high is not None and low.rate > 0:
+            lines.append(
+                f"- {path}, limit {high.limit:g} (the pipeline's own rate) vs limit "
+                f"{low.limit:g}: {high.rate:.2f} / {low.rate:.2f} = "
+                f"**{high.rate / low.rate:.1f}x**."
+            )
+    direct, rasa = by_key.get(("direct", args.high_limit)), by_key.get(("rasa", args.high_limit))
+    if direct is not None and rasa is not None and rasa.rate > 0:
+        lines.append(
+            f"- The Rasa turn's share at the high limit: direct / rasa = {direct.rate:.2f} / "
+            f"{rasa.rate:.2f} = **{direct.rate / rasa.rate:.1f}x**."
+        )
+    lines += [
+        "",
+        "What was changed in planning, after profiling it with cProfile on 2 000 and 10 000 "
+        "patients: "
+        "a literal 1 000-row VALUES list per INSERT spent most of the time being compiled "
+        "by SQLAlchemy and split by psycopg (now psycopg's own pipelined executemany of one "
+        "prepared statement on PostgreSQL); every patient's doses were resolved through "
+        "zoneinfo one by one (now the pure per-plan work is cached: patients sharing a "
+        "zone, dose times and window are computed once); regimens were loaded as entities "
+        "with their joined medicine (now four columns); and the scheduler's re-plan every "
+        "30 s sent every existing row to be refused by the unique key (now one read per "
+        "batch skips them).",
+        "",
+        "The small version CI can run (a few minutes): `.venv/bin/python -m bench.checkins "
+        "--patients 2000 --count-limited 5 --count-high 40 --out /tmp/bench.md`.",
+    ]
     lines.append(END)
     return "\n".join(lines)
 

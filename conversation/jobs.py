@@ -73,9 +73,11 @@ def send_message(message_id: int, ticketed: bool = False) -> str:
 
 
 def _slot(wait: float) -> datetime:
-    """When a job that must wait `wait` seconds runs again: rounded up to the second, as
-    RQ's scheduler keeps whole seconds (and so never releases the job early)."""
-    return datetime.fromtimestamp(math.ceil(time.time() + wait), UTC)
+    """When a job that must wait `wait` seconds runs again. RQ's scheduler keeps whole
+    seconds and looks once a second: rounded down, the job arrives up to a second before
+    its slot and waits the rest inside the job, instead of up to two seconds after it
+    (a slot missed is a slot lost: the limit never lets a late send catch up)."""
+    return datetime.fromtimestamp(math.floor(time.time() + wait), UTC)
 
 
 def process_patient(patient_id: int) -> int:
