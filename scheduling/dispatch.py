@@ -115,18 +115,20 @@ def plan_checkins(
                             "created_at": utcnow(),
                         }
                     )
-            # The scheduler plans again every half minute: skip what exists (one read)
-            # rather than send every row to the database to be refused by the unique key.
-            existing = set(
-                session.execute(
-                    select(Checkin.regimen_id, Checkin.scheduled_local).where(
-                        Checkin.patient_id.in_([p[0] for p in patients]),
-                        Checkin.due_at >= start,
-                        Checkin.due_at < end,
-                    )
-                ).tuples()
-            )
-            rows = [r for r in rows if (r["regimen_id"], r["scheduled_local"]) not in existing]
+            # The scheduler plans again every half minute: skip what exists (one read, by
+            # the unique key's own columns, so it is served by that index) rather than
+            # send every row to the database to be refused by the unique key.
+            if rows:
+                keys = [str(r["scheduled_local"]) for r in rows]
+                existing = set(
+                    session.execute(
+                        select(Checkin.regimen_id, Checkin.scheduled_local).where(
+                            Checkin.patient_id.in_([p[0] for p in patients]),
+                            Checkin.scheduled_local.between(min(keys), max(keys)),
+                        )
+                    ).tuples()
+                )
+                rows = [r for r in rows if (r["regimen_id"], r["scheduled_local"]) not in existing]
             created += insert_new(session, Checkin, rows)
     return created
 
