@@ -7,6 +7,7 @@ audit rows a handler writes are committed with what it read or changed, or not a
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from flask import Response, current_app, request
 from pydantic import BaseModel, ValidationError
 from pydantic_core import from_json
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from api import ratelimit
@@ -28,6 +30,7 @@ from store.models import ApiToken, utcnow
 
 # last_used_at is written at most this often per token (not on every request).
 _TOUCH_EVERY = timedelta(minutes=1)
+log = logging.getLogger(__name__)
 JSON_MEDIA = ("application/json", "application/fhir+json")
 
 
@@ -174,5 +177,10 @@ def run(op: Operation, handler: Handler, params: dict[str, Any]) -> Response:
         result = handler(call, **params)  # 5 (the handler writes its audit rows)
         response = respond(op, result, remaining)  # 6
     for work in call.after_commit:
-        work()
+        try:
+            work()
+        except RedisError:
+            # Committed already: answering 500 would invite a retry of a change that was
+            # made. The texts it queued stay pending; the scheduler's sweep sends them.
+            log.warning("API %s: could not enqueue the follow-up work", op.name)
     return response
