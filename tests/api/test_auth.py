@@ -116,3 +116,17 @@ def test_it_answers_a_body_over_64_kb_with_413(api: Api, patient: Patient) -> No
     response = api.post(f"/patients/{patient.id}/regimen", {"medication": "x" * 70_000})
     assert response.status_code == 413
     assert response.json is not None and response.json["code"] == "payload_too_large"
+
+
+def test_it_answers_401_to_every_operation_without_a_token(client: FlaskClient) -> None:
+    from api.routing import REGISTRY
+
+    checked = 0
+    for op in REGISTRY.operations:
+        if op.scope is None:
+            continue
+        path = "/api/v1" + op.path.replace("{patient_id}", "1").replace("{code}", "ABC234")
+        response = client.open(path, method=op.method, json={})
+        assert response.status_code == 401, (op.method, op.path)
+        checked += 1
+    assert checked == len(REGISTRY.operations) - 1
