@@ -3,7 +3,7 @@
 Run from the repository root:
 
     .venv/bin/python -m bench.webhook_ack [--rates 50,200] [--duration 30] \
-        [--out docs/benchmarks.md]
+        [--find-max 100,150,200,250,300 --hold 60] [--out docs/benchmarks.md]
 
 What it does, all on 127.0.0.1:
 
@@ -22,6 +22,10 @@ What it does, all on 127.0.0.1:
    its own queueing (no coordinated omission). At most --connections requests are in
    flight (keep-alive connections, one per sender thread); a request that finds them all
    busy waits in the generator, and that wait counts in its latency.
+   With --find-max, a step search follows: each step rate (ascending) is held for --hold
+   seconds (after its warm-up); a step is held when p99 < --p99-limit ms (100), every
+   request got a 200 and the answers kept pace (achieved >= 95 % of the rate). The search
+   stops at the first step not held; the highest step held is reported.
 4. Prints a markdown section and writes it to --out between the markers
    ``<!-- bench:webhook_ack -->`` and ``<!-- /bench:webhook_ack -->``, keeping the rest.
    Non-200 responses and transport errors are counted and reported, never dropped.
@@ -83,6 +87,7 @@ REQUEST_TIMEOUT = 10.0  # per socket operation
 DRAIN_SECONDS = 30.0  # after the last scheduled send, wait at most this long for answers
 IDLE_RECONNECT = 1.5  # gunicorn closes idle keep-alive connections after 2 s
 READY_SECONDS = 60.0
+HELD_PACE = 0.95  # a step is held only if answers kept up with at least this share of the rate
 OTHER_CPU_LIMIT = 0.25  # cores used by other processes beyond which a run is flagged
 BODIES = ("took it", "yes", "hi", "took my pills", "feeling ok today", "all good thanks")
 STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
@@ -155,12 +160,12 @@ def free_port() -> int:
     return port
 
 
-def server_env(db_url: str, port: int) -> dict[str, str]:
+def server_env(db_url: str, port: int, redis_url: str = REDIS_URL) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
             "DATABASE_URL": db_url,
-            "REDIS_URL": REDIS_URL,
+            "REDIS_URL": redis_url,
             "PUBLIC_BASE_URL": f"http://{HOST}:{port}",
             "MEDFOLLOW_PORT": str(port),
             "SMS_TRANSPORT": "simulator",
@@ -235,11 +240,14 @@ def tail(path: Path, lines: int = 30) -> str:
 class PayloadMaker:
     """Signed form bodies, as Twilio would send them; From cycles over the patients."""
 
-    def __init__(self, settings: Settings, phones: Sequence[str]) -> None:
+    def __init__(
+        self, settings: Settings, phones: Sequence[str], bodies: Sequence[str] = BODIES
+    ) -> None:
         self.url = settings.public_base_url + PATH
         self.validator = RequestValidator(settings.twilio_auth_token.reveal())
         self.to = settings.twilio_from_number
         self.phones = phones
+        self.bodies = bodies
         self.n = 0
 
     def make(self, count: int) -> list[Payload]:
@@ -250,7 +258,7 @@ class PayloadMaker:
                 "AccountSid": "AC" + "0" * 32,
                 "From": self.phones[self.n % len(self.phones)],
                 "To": self.to,
-                "Body": BODIES[self.n % len(BODIES)],
+                "Body": self.bodies[self.n % len(self.bodies)],
                 "NumMedia": "0",
             }
             signature = str(self.validator.compute_signature(self.url, params))
@@ -570,6 +578,48 @@ def fmt_rate(rate: float) -> str:
     return f"{rate:g}"
 
 
+def held(r: Summary, p99_limit: float) -> bool:
+    """A step is held: p99 under the limit, every request answered 200, answers on pace."""
+    return (
+        r.p99 < p99_limit
+        and r.non_200 == 0
+        and not r.errors
+        and r.answered == r.scheduled
+        and r.achieved >= HELD_PACE * r.rate
+    )
+
+
+def render_search(steps: Sequence[Summary], hold: float, p99_limit: float) -> list[str]:
+    best = max((r.rate for r in steps if held(r, p99_limit)), default=None)
+    lines = [
+        "",
+        f"**Highest rate held for {hold:g} s with p99 under {p99_limit:g} ms** (step search, "
+        "ascending, stopping at the first step not held; a step is held when p99 is under "
+        f"the limit, every request got a 200 and answers kept at least {HELD_PACE:.0%} of the "
+        "rate): "
+        + (f"**{fmt_rate(best)} requests/s**" if best is not None else "**none of the steps**"),
+        "",
+        "| step rps | requests | achieved rps | p50 ms | p99 ms | max ms | non-200 | errors "
+        "| other CPU (cores) | held |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in steps:
+        lines.append(
+            f"| {fmt_rate(r.rate)} | {r.scheduled} | {r.achieved:.1f} | {r.p50:.1f} "
+            f"| {r.p99:.1f} | {r.max:.1f} | {r.non_200} | {sum(r.errors.values())} "
+            f"| {r.other_cpu:.2f}{' (disturbed)' if r.disturbed else ''} "
+            f"| {'yes' if held(r, p99_limit) else 'no'} |"
+        )
+    if best is None:
+        bound = "The true maximum lies below the first step."
+    elif held(steps[-1], p99_limit):
+        bound = "Every step was held: the true maximum lies above the last step."
+    else:
+        bound = "The true maximum lies between the highest step held and the next one."
+    lines += ["", bound]
+    return lines
+
+
 def render(
     results: Sequence[Summary],
     *,
@@ -581,6 +631,9 @@ def render(
     answered_200: int,
     started: datetime,
     load: tuple[float, float, float],
+    steps: Sequence[Summary] = (),
+    hold: float = 60.0,
+    p99_limit: float = 100.0,
 ) -> str:
     lines = [
         BEGIN,
@@ -655,8 +708,10 @@ def render(
         "",
         f"Check: {stored} inbound messages stored in the database for {answered_200} answers",
         "with status 200 (warm-ups included).",
-        END,
     ]
+    if steps:
+        lines += render_search(steps, hold, p99_limit)
+    lines.append(END)
     return "\n".join(lines)
 
 
@@ -684,7 +739,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     p.add_argument("--patients", type=int, default=200)
     p.add_argument("--connections", type=int, default=64, help="max requests in flight")
+    p.add_argument(
+        "--find-max", default="", help="step rates (requests/s, ascending) for the max search"
+    )
+    p.add_argument("--redis-url", default=REDIS_URL, help="flushed before and after")
+    p.add_argument("--hold", type=float, default=60.0, help="seconds each search step is held")
+    p.add_argument("--p99-limit", type=float, default=100.0, help="ms; a step's p99 must be under")
     args = p.parse_args(argv)
+    try:
+        args.steps = sorted(float(x) for x in args.find_max.split(",") if x.strip())
+    except ValueError:
+        p.error(f"--find-max must be comma-separated numbers, got {args.find_max!r}")
+    if args.steps and (min(args.steps) <= 0 or args.hold <= 0 or args.p99_limit <= 0):
+        p.error("--find-max steps, --hold and --p99-limit must be positive")
     try:
         args.rate_list = [float(x) for x in args.rates.split(",") if x.strip()]
     except ValueError:
@@ -718,7 +785,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_at_start = os.getloadavg()
     t_start = time.monotonic()
 
-    redis = Redis.from_url(REDIS_URL)
+    redis = Redis.from_url(args.redis_url)
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="medfollow_bench_"))
     log_path = workdir / "gunicorn.log"
@@ -728,7 +795,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         redis.flushdb()
         db_url = create_database()
-        env = server_env(db_url, port)
+        env = server_env(db_url, port, args.redis_url)
         settings = Settings.from_env(env)
         log(f"database {db_url.rsplit('/', 1)[1]}: migrating, enrolling {args.patients}")
         phones = seed(db_url, settings, args.patients)
@@ -744,20 +811,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         wait_ready(port, proc, log_path)
 
         gen = LoadGenerator(port, args.connections)
+        db_name = db_url.rsplit("/", 1)[1]
         results: list[Summary] = []
         answered_200 = 0
-        for rate, warmup, measured in plan:
+
+        def measure(rate: float, warmup: list[Payload], measured: list[Payload]) -> Summary:
+            nonlocal answered_200
+            assert gen is not None and proc is not None
             log(f"{fmt_rate(rate)} rps: warm-up {WARMUP_SECONDS:g} s")
             w = gen.run(warmup, rate)
             answered_200 += w.statuses.get(200, 0)
-            log(f"{fmt_rate(rate)} rps: measuring {duration:g} s ({len(measured)} requests)")
-            db_name = db_url.rsplit("/", 1)[1]
+            seconds = len(measured) / rate
+            log(f"{fmt_rate(rate)} rps: measuring {seconds:g} s ({len(measured)} requests)")
             before = Usage.now(proc.pid, db_name)
             phase = gen.run(measured, rate)
             after = Usage.now(proc.pid, db_name)
-            summary = summarise(phase, before, after, window_width(duration))
+            summary = summarise(phase, before, after, window_width(seconds))
             answered_200 += phase.statuses.get(200, 0)
-            results.append(summary)
             log(
                 f"{fmt_rate(rate)} rps: achieved {summary.achieved:.1f}, p50 {summary.p50:.1f} "
                 f"p99 {summary.p99:.1f} max {summary.max:.1f} ms, non-200 {summary.non_200}, "
@@ -765,6 +835,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{summary.server_cpu:.2f}, postgres {summary.postgres_cpu:.2f}, generator "
                 f"{summary.generator_cpu:.2f}, other {summary.other_cpu:.2f}"
             )
+            return summary
+
+        for rate, warmup, measured in plan:
+            results.append(measure(rate, warmup, measured))
+        steps: list[Summary] = []
+        for rate in args.steps:
+            warmup = maker.make(round(rate * WARMUP_SECONDS))
+            step = measure(rate, warmup, maker.make(round(rate * args.hold)))
+            steps.append(step)
+            if not held(step, args.p99_limit):
+                log(f"search: {fmt_rate(rate)} rps not held; stopping")
+                break
         gen.close()
         gen = None
         stored = count_inbound(db_url)
@@ -781,6 +863,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             answered_200=answered_200,
             started=started_at,
             load=load_at_start,
+            steps=steps,
+            hold=args.hold,
+            p99_limit=args.p99_limit,
         )
         print(section)
         write_section(args.out, section)
