@@ -21,7 +21,8 @@ if [ -n "${BENCH_SMALL:-}" ]; then
 else
   ack=(--rates 50,200 --duration 30 --find-max 100,150,200,250,300,400 --hold 60)
   checkins=()
-  turns=(--scale 1000,10000,100000 --rates 10,50 --duration 30 --rasa 1,2)
+  turns=(--scale 1000,10000,100000 --rates 10,50 --duration 30 --rasa 1,2 --scale-duration 15
+    --drain 75)
   page=(--requests 50)
   api=(--requests 20)
 fi
