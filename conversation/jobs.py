@@ -135,9 +135,7 @@ def _turn(rt: Runtime, message_id: int) -> None:
         # screening questions, whatever the NLU would have made of the words.
         text, metadata["screened"] = "/self_harm", True
     replies = (
-        []
-        if opted_out
-        else converse(rt.rasa, sender, text, metadata, rt.settings.rasa_timeout)
+        [] if opted_out else converse(rt.rasa, sender, text, metadata, rt.settings.rasa_timeout)
     )
     with rt.sessions.begin() as session:
         done = session.execute(
