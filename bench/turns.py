@@ -21,7 +21,8 @@ What it does, all on 127.0.0.1:
    Redis = the redis-server holding --redis-url.
 3. Growth: for each --scale size (ascending), patients are bulk-inserted up to that size
    (one twice-daily medicine each, as bench.checkins), then timed: check-in planning for
-   a day ahead (`plan_checkins`), and a turn run at --scale-rate for --scale-duration s.
+   a day ahead (`plan_checkins`), a turn run at --scale-rate for --scale-duration s, and
+   two API reads over HTTP (the first page of active patients, the newest patient).
 4. Turn latency at the largest size: for each Rasa server count in --rasa (the workers
    restarted with the first N of RASA_URLS) and each rate in --rates, an open-loop run of
    signed webhook posts (bench.webhook_ack's generator: no coordinated omission), each
@@ -39,6 +40,7 @@ What it does, all on 127.0.0.1:
 from __future__ import annotations
 
 import argparse
+import http.client
 import math
 import os
 import shlex
@@ -58,8 +60,9 @@ from urllib.parse import urlsplit
 
 from redis import Redis
 from rq import Worker
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
+from api.tokens import create_token
 from bench.checkins import (
     INSERT_ROWS,
     READY_SECONDS,
@@ -410,6 +413,38 @@ def run_turns(
     return run
 
 
+# --- API reads ----------------------------------------------------------------------
+
+API_READS = ("/api/v1/patients?status=active&limit=50", "/api/v1/patients/{last}")
+
+
+def api_reads(rt: Runtime, port: int, token: str, count: int) -> dict[str, float]:
+    """p50 ms of each API read over HTTP to the stack's gunicorn, one at a time, after a
+    warm-up of 3; {last} is the most recently enrolled patient."""
+    with rt.sessions() as session:
+        last = session.scalar(select(func.max(Patient.id)))
+    headers = {"Authorization": f"Bearer {token}"}
+    out: dict[str, float] = {}
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        for template in API_READS:
+            path = template.format(last=last)
+            times = []
+            for k in range(3 + count):
+                started = time.perf_counter()
+                conn.request("GET", path, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"GET {path}: {resp.status}")
+                if k >= 3:
+                    times.append((time.perf_counter() - started) * 1000)
+            out[template] = percentile(sorted(times), 50)
+    finally:
+        conn.close()
+    return out
+
+
 # --- the stack -----------------------------------------------------------------------
 
 
@@ -466,6 +501,7 @@ class Growth:
     enrolled: int
     planning: Timed
     turns: TurnRun
+    api: dict[str, float]
 
 
 def render(
@@ -564,20 +600,27 @@ def render(
         "`plan_checkins` one day ahead, every patient's two doses, empty day):",
         "",
         "| enrolled | webhook ack p50 / p99 ms | turn p50 s | turn p99 s | replies/s "
-        "| planning s (check-ins) | planning CPU s python + postgres |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| planning s (check-ins) | planning CPU s python + postgres "
+        + "".join(f"| `GET {t}` p50 ms " for t in API_READS)
+        + "|",
+        "|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(API_READS),
     ]
     for g in growth:
         t, p = g.turns, g.planning
         lines.append(
             f"| {g.enrolled:,} | {t.ack_p50:.0f} / {t.ack_p99:.0f} | {t.p50:.2f} | "
             f"{t.p99:.2f} | {t.throughput:.1f} | {p.seconds:.1f} ({p.created:,}) | "
-            f"{p.cpu_python:.1f} + {p.cpu_postgres:.1f} |"
+            f"{p.cpu_python:.1f} + {p.cpu_postgres:.1f} | "
+            + " | ".join(f"{g.api[t]:.1f}" for t in API_READS)
+            + " |"
         )
     lines += [
         "",
         "Webhook ack here is measured with the whole stack working (RQ workers, Rasa), "
-        "unlike `bench.webhook_ack`, which isolates the web tier.",
+        "unlike `bench.webhook_ack`, which isolates the web tier. API reads: "
+        f"{args.api_requests} requests each over HTTP to the stack's gunicorn, one at a "
+        "time, on the idle stack (after the turn run has drained), a read-scope token; "
+        "`{last}` is the most recently enrolled patient.",
         "",
         "Small version (a few minutes): `.venv/bin/python -m bench.turns --scale 200,1000 "
         "--rates 5,10 --duration 8 --scale-rate 5 --scale-duration 5 --workers 2 "
@@ -628,6 +671,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--send-limit", type=float, default=1000.0, help="segments/s per number")
     p.add_argument("--scheduler-seconds", type=float, default=30.0)
     p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--api-requests", type=int, default=20, help="per API read and size")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/10")
     p.add_argument("--keep-logs", type=Path, help="copy the stack's logs here at the end")
     p.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
@@ -670,6 +714,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "RASA_URLS": urls,
                 "ACTION_SERVER_PORT": str(action_port),
                 "LOG_LEVEL": "WARNING",
+                "API_RATE_LIMIT": "1000000",  # the reads below are not the rate limit's test
             }
         )
         settings = Settings.from_env(env)
@@ -692,6 +737,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rest = probe.sample()
         stack.stop_one("scheduler")
         gen = LoadGenerator(settings.port, args.connections)
+        with rt.sessions.begin() as session:
+            _, token = create_token(session, "bench", ["read"], "bench")
         cohort = Cohort()
         growth: list[Growth] = []
         for k, size in enumerate(args.scale_list):
@@ -720,7 +767,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rasa=servers,
                 drain=args.drain,
             )
-            growth.append(Growth(size, planning, turns))
+            reads = api_reads(rt, settings.port, token, args.api_requests)
+            log(f"  API reads p50 ms: {reads}")
+            growth.append(Growth(size, planning, turns, reads))
         time.sleep(2)  # the last drain's tail: idle again
         idle = probe.sample()
         runs: list[TurnRun] = []
