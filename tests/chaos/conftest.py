@@ -3,7 +3,9 @@ fault on the state the previous one left)."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
+from types import FrameType
 
 import pytest
 
@@ -13,6 +15,9 @@ from tests.e2e.conftest import built
 
 @pytest.fixture(scope="session")
 def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
+    # A CI timeout sends SIGTERM: turn it into KeyboardInterrupt so the teardown below
+    # still stops the private PostgreSQL, Redis and stack (pg_ctl daemonizes the server).
+    signal.signal(signal.SIGTERM, _interrupt)
     counts = Counts()
     harness = Chaos(
         tmp_path_factory.mktemp("chaos"), counts, built("setup_rasa.sh"), built("train_rasa.sh")
@@ -23,3 +28,7 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chaos]:
         yield harness
     finally:
         harness.stop()
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")

@@ -167,13 +167,14 @@ class Chaos:
         self._supervise.clear()
         if self._supervisor is not None:
             self._supervisor.join(5)
+        steps = [self.proxy.stop, self.prism.stop, dispose_all, self.redis.destroy]
         if self.stack is not None:
-            self.stack.stop()
-        self.proxy.stop()
-        self.prism.stop()
-        dispose_all()
-        self.redis.destroy()
-        self.pg.destroy()
+            steps.insert(0, self.stack.stop)
+        for step in [*steps, self.pg.destroy]:
+            try:  # every step runs, so no private server outlives the tests
+                step()
+            except Exception as exc:  # noqa: BLE001 - reported, then the next step
+                print(f"chaos teardown: {getattr(step, '__qualname__', step)}: {exc!r}")
 
     @property
     def runtime(self) -> Runtime:

@@ -237,5 +237,6 @@ class FaultProxy:
             return list(self.state.forwarded)
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for serve_forever, so only if started
+            self.server.shutdown()
         self.server.server_close()
