@@ -88,7 +88,7 @@ def test_it_shows_the_charts_and_the_plan_change_text_to_a_signed_in_clinician(
     sqlite_stack: tuple[Stack, Runtime],
 ) -> None:
     _, rt = sqlite_stack
-    patient = enrol_patient(rt, "+15555550311", "Jordan Chart")
+    patient = enrol_patient(rt, "+15555550321", "Jordan Chart")
     seed(rt, patient.id)
     base = rt.settings.public_base_url
     ARTIFACTS.mkdir(exist_ok=True)
