@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -19,7 +20,7 @@ from escalation.notifiers.registry import make_notifier
 from escalation.notifiers.sms import SmsNotifier
 from escalation.oncall import OnCall, current
 from escalation.overrides import clinic_policy
-from escalation.policy import Policy, load_policy
+from escalation.policy import Policy, TierPolicy, load_policy
 from medfollow import runtime
 from medfollow.runtime import Runtime
 from store.models import Alert, AlertDelivery, Clinician, Patient, utcnow
@@ -220,13 +221,23 @@ def escalate_due(rt: Runtime) -> int:
     now = utcnow()
     with rt.sessions() as session:
         alerts = session.scalars(select(Alert).where(Alert.state.in_(("open", "notified")))).all()
+        attempted = set(
+            session.execute(select(AlertDelivery.alert_id, AlertDelivery.level)).tuples()
+        )
         due: list[tuple[int, int]] = []
+        lost: list[tuple[int, int]] = []
         for alert in alerts:
             tier = clinic_policy(session, policy, alert.patient_id).tier(alert.tier)
             if not tier.page:
                 continue
             if alert.level == 0:
                 due.append((alert.id, 1))
+            elif alert.state == "open" and (alert.id, alert.level) not in attempted:
+                # Claimed but never tried: the worker paging it died or lost the database
+                # between the claim and the first attempt. Page that level again.
+                claimed = alert.created_at + _claim_offset(tier, alert.level)
+                if now >= claimed + LOST_PAGE_AFTER:
+                    lost.append((alert.id, alert.level))
             elif alert.state == "notified" and alert.level in (1, 2):
                 after = tier.backup_after if alert.level == 1 else tier.supervisor_after
                 if after is not None and now >= alert.created_at + after:
@@ -236,4 +247,21 @@ def escalate_due(rt: Runtime) -> int:
         if claim_level(rt, alert_id, level - 1, level):
             _page(rt, alert_id, level)
             pages += 1
+    for alert_id, level in lost:
+        log.warning("alert %s: level %s was claimed but never paged; paging again", alert_id, level)
+        _page(rt, alert_id, level)
+        pages += 1
     return pages
+
+
+# How long a claimed page may go without any attempt stored before the sweep pages again.
+LOST_PAGE_AFTER = timedelta(seconds=60)
+
+
+def _claim_offset(tier: TierPolicy, level: int) -> timedelta:
+    """When a level was claimed, counted from the alert's creation (level 1 at once)."""
+    if level >= 3 and tier.supervisor_after is not None:
+        return tier.supervisor_after
+    if level >= 2 and tier.backup_after is not None:
+        return tier.backup_after
+    return timedelta(0)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from escalation.alerts import in_emergency
@@ -22,6 +23,8 @@ from store.models import Message, Patient, utcnow
 from store.patients import set_opted_out
 
 log = logging.getLogger(__name__)
+# How long a worker keeps trying to store the outcome of a send that went out.
+RECORD_SENT_SECONDS = 60.0
 
 # Texts that go out even to a patient who has opted out: the single confirmation the
 # FCC allows, and crisis resources (a safety message, never marketing).
@@ -189,7 +192,24 @@ def deliver(rt: Runtime, message_id: int, ticketed: bool = False) -> str:
             return status
         _record(rt, message_id, "pending", error=str(exc), code=exc.code)
         raise SendFailed(str(exc)) from None
-    return _record(rt, message_id, result.status, sid=result.sid)
+    return _record_sent(rt, message_id, result.status, result.sid)
+
+
+def _record_sent(rt: Runtime, message_id: int, status: str, sid: str | None) -> str:
+    """Store what Twilio answered to a send that went out. The text has left: if the
+    database is briefly unreachable (a restart, a failover), keep trying for up to
+    RECORD_SENT_SECONDS rather than let the row look like a send of unknown outcome."""
+    deadline = time.monotonic() + RECORD_SENT_SECONDS
+    wait = 0.25
+    while True:
+        try:
+            return _record(rt, message_id, status, sid=sid)
+        except OperationalError:
+            if time.monotonic() + wait > deadline:
+                raise
+            log.warning("outbound message %s sent; database unreachable, retrying", message_id)
+            time.sleep(wait)
+            wait = min(wait * 2, 5.0)
 
 
 def _pace(rt: Runtime, kind: str, cost: int, ticketed: bool) -> None:

@@ -384,9 +384,13 @@ def outstanding(chaos: Chaos, phase: Phase) -> str:
                 Checkin.status.in_(("due", "queued")),
             )
         )
+        # Not paged yet: nobody claimed it, or a level was claimed and no attempt stored
+        # (the sweep pages such a level again after a minute).
         unpaged = session.scalar(
             select(func.count()).where(
-                Alert.tier.in_(PAGING_TIERS), Alert.state == "open", Alert.level == 0
+                Alert.tier.in_(PAGING_TIERS),
+                Alert.state == "open",
+                ~select(AlertDelivery.id).where(AlertDelivery.alert_id == Alert.id).exists(),
             )
         )
         crisis_ids = [p.id for p in phase.crisis]

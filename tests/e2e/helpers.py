@@ -49,6 +49,9 @@ def enrol_patient(rt: Runtime, phone: str, name: str) -> Patient:
             tz="America/New_York",
             meds=[MedSpec("sertraline", "50mg", ("09:00",))],
             consent="v1",
+            # An adult: an unknown age band counts as under 25 (the conservative default),
+            # which would lift every alert of a patient starting an antidepressant.
+            age_band="25_64",
         )
         later = (datetime.now(UTC) + timedelta(days=3)).weekday()
         patient.regimen[0].days = WEEKDAYS[later]

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from escalation.alerts import acknowledge, raise_alert
 from escalation.oncall import add_clinician, set_on_call
-from escalation.paging import escalate_due, page_alert, policy_of
+from escalation.paging import LOST_PAGE_AFTER, claim_level, escalate_due, page_alert, policy_of
 from medfollow.runtime import Runtime
 from store.models import Alert, AlertDelivery, Clinician, Message, Patient
 from tests.support import free_ports
@@ -229,3 +230,23 @@ def test_it_emails_prompt_and_routine_items_in_a_daily_digest(
     assert digest_due(paging_rt, morning) is True
     assert digest_due(paging_rt, morning) is False, "once a day"
     assert digest_due(paging_rt, datetime(2026, 11, 24, 6, 0, tzinfo=UTC)) is False
+
+
+def test_it_pages_again_a_level_claimed_by_a_worker_that_never_tried(
+    paging_rt: Runtime, patient: Patient
+) -> None:
+    rota(paging_rt)
+    alert_id = emergency(paging_rt, patient)
+    # A worker claimed level 1, then died (or lost the database) before its first attempt.
+    assert claim_level(paging_rt, alert_id, 0, 1)
+    assert escalate_due(paging_rt) == 0, "not yet: that worker may still be paging"
+    with paging_rt.sessions.begin() as session:
+        alert = session.get_one(Alert, alert_id)
+        alert.created_at = alert.created_at - LOST_PAGE_AFTER - timedelta(seconds=1)
+    assert escalate_due(paging_rt) == 1
+    assert [(d.channel, d.status, d.level) for d in deliveries(paging_rt, alert_id)] == [
+        ("sms", "sent", 1)
+    ]
+    escalate_due(paging_rt)  # (the backup's deadline has passed too: it may be paged now)
+    level_one = [d for d in deliveries(paging_rt, alert_id) if d.level == 1]
+    assert len(level_one) == 1, "the primary is paged again once, not on every sweep"
