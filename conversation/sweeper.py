@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from conversation.jobs import enqueue_patient, enqueue_send, is_queued
+from conversation.jobs import enqueue_patient, enqueue_send, enqueue_trigger, is_queued
 from escalation.digest import digest_due, send_digest
 from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
@@ -26,7 +26,7 @@ from messaging.outbound import delivery_failed
 from scheduling.heartbeat import WATCH_EVERY, safe_watch
 from scheduling.preferences import check_defaults
 from scheduling.rounds import Round, scheduling_round
-from store.models import Message, utcnow
+from store.models import Checkin, Message, utcnow
 
 log = logging.getLogger(__name__)
 LEADER_KEY = "medfollow:scheduler:leader"
@@ -82,8 +82,21 @@ def sweep(rt: Runtime) -> Sweep:
         for message_id in lost:
             delivery_failed(rt, session, session.get_one(Message, message_id))
         stale = len(lost)
+        # A check-in started this long ago and still not asked: its start job died with
+        # its worker before Rasa asked (asking marks it sent), so starting it again
+        # cannot text the patient twice.
+        unasked = session.execute(
+            select(Checkin.id, Checkin.patient_id).where(
+                Checkin.status == "queued", Checkin.queued_at < stale_before
+            )
+        ).all()
     # At most one sweeper enqueue per item per window, so a long outage does not pile up jobs.
     window = max(rt.settings.sweep_after_seconds, 1)
+    for checkin_id, patient_id in unasked:
+        if _first(rt, f"checkin:{checkin_id}", max(rt.settings.stale_claim_seconds, 1)):
+            log.warning("check-in %s was started but never asked; starting it again", checkin_id)
+            entities = {"checkin_id": str(checkin_id)}
+            enqueue_trigger(rt, patient_id, "EXTERNAL_dose_checkin", entities)
     due = [
         p
         for p in patients

@@ -13,7 +13,7 @@ from conversation.jobs import queued_key
 from conversation.sweeper import sweep
 from medfollow.runtime import Runtime
 from messaging.outbound import queue_text
-from store.models import Alert, Message, Patient, utcnow
+from store.models import Alert, Checkin, Message, Patient, utcnow
 from tests.conftest import signed_post, sms_params
 
 
@@ -83,3 +83,37 @@ def test_it_raises_an_alert_for_a_crisis_reply_whose_send_outcome_is_unknown(
     with rt.sessions() as session:
         alerts = session.scalars(select(Alert).where(Alert.patient_id == patient.id)).all()
     assert [(a.kind, a.tier) for a in alerts] == [("delivery_failed", "emergency")]
+
+
+def test_it_starts_again_a_check_in_whose_start_job_died_before_it_was_asked(
+    rt: Runtime, patient: Patient
+) -> None:
+    long_ago = utcnow() - timedelta(seconds=rt.settings.stale_claim_seconds + 5)
+    with rt.sessions.begin() as session:
+        regimen_id = session.get_one(Patient, patient.id).regimen[0].id
+        lost = Checkin(
+            patient_id=patient.id,
+            regimen_id=regimen_id,
+            scheduled_local="2026-11-22T09:00",
+            due_at=long_ago,
+            status="queued",
+            queued_at=long_ago,
+        )
+        recent = Checkin(
+            patient_id=patient.id,
+            regimen_id=regimen_id,
+            scheduled_local="2026-11-22T20:00",
+            due_at=utcnow(),
+            status="queued",
+            queued_at=utcnow(),
+        )
+        session.add_all([lost, recent])
+        session.flush()
+        lost_id = lost.id
+    sweep(rt)
+    jobs = rt.queue().jobs
+    assert [(j.func_name, j.args[2]) for j in jobs] == [
+        ("conversation.jobs.start_dialogue", {"checkin_id": str(lost_id)})
+    ], "only the check-in started long ago, once"
+    sweep(rt)
+    assert len(rt.queue().jobs) == 1, "not again on the next sweep"
