@@ -26,6 +26,7 @@ from pathlib import Path
 
 from api.tokens import create_token
 from bench.patient_page import seed
+from bench.report import write_section
 from bench.webhook_ack import create_database, drop_database, percentile
 from medfollow.runtime import Runtime
 from medfollow.settings import Settings
@@ -113,16 +114,6 @@ def render(results: dict[str, Result], requests: int, wall: float) -> str:
     )
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start_at, end_at = text.find(BEGIN), text.find(END)
-    if start_at != -1 and end_at > start_at:
-        text = text[:start_at] + section + text[end_at + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=30)
@@ -143,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(results, args.requests, time.monotonic() - started)
     print(section)
     if args.out is not None:
-        write_section(args.out, section)
+        write_section(args.out, section, BEGIN, END)
     return 0
 
 

@@ -61,6 +61,7 @@ from redis import Redis
 from rq import Worker
 from sqlalchemy import func, insert, select, update
 
+from bench.report import write_section
 from bench.webhook_ack import (
     _attempt,
     cpu_model,
@@ -543,16 +544,6 @@ def render(
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start_at, end_at = text.find(BEGIN), text.find(END)
-    if start_at != -1 and end_at > start_at:
-        text = text[:start_at] + section + text[end_at + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -640,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args, planning, dispatches, started_at, load_at_start, time.monotonic() - t_start
         )
         print(section)
-        write_section(args.out, section)
+        write_section(args.out, section, BEGIN, END)
         log(f"written to {args.out}")
         return 0
     finally:

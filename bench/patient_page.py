@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.report import write_section
 from bench.webhook_ack import create_database, drop_database, percentile
 from care.plans import change_regimen
 from clinic.signin import set_password
@@ -238,16 +239,6 @@ def render(results: dict[str, Result], requests: int, wall: float) -> str:
     )
 
 
-def write_section(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start_at, end_at = text.find(BEGIN), text.find(END)
-    if start_at != -1 and end_at > start_at:
-        text = text[:start_at] + section + text[end_at + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=50)
@@ -268,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(results, args.requests, time.monotonic() - started)
     print(section)
     if args.out is not None:
-        write_section(args.out, section)
+        write_section(args.out, section, BEGIN, END)
     return 0
 
 

@@ -73,6 +73,7 @@ from bench.checkins import (
     stack_env,
     timed_plan,
 )
+from bench.report import write_section
 from bench.webhook_ack import (
     HOST,
     LoadGenerator,
@@ -630,18 +631,6 @@ def render(
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the section between the markers, or append it; keep the rest of the file."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = text.find(BEGIN), text.find(END)
-    if start != -1 and end > start:
-        text = text[:start] + section + text[end + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 # --- main ----------------------------------------------------------------------------
 
 
@@ -805,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             time.monotonic() - t_start,
         )
         print(section)
-        write_section(args.out, section)
+        write_section(args.out, section, BEGIN, END)
         log(f"written to {args.out}")
         return 0
     finally:

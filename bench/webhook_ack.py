@@ -65,6 +65,7 @@ from redis import Redis
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from bench.report import write_section
 from medfollow.settings import Settings
 from store.db import dispose_all, session_factory
 from store.enrolment import enrol, ensure_clinic, parse_med
@@ -715,18 +716,6 @@ def render(
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the section between the markers, or append it; keep the rest of the file."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start, end = text.find(BEGIN), text.find(END)
-    if start != -1 and end > start:
-        text = text[:start] + section + text[end + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
 # --- main ------------------------------------------------------------------------------
 
 
@@ -868,7 +857,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             p99_limit=args.p99_limit,
         )
         print(section)
-        write_section(args.out, section)
+        write_section(args.out, section, BEGIN, END)
         log(f"written to {args.out}")
         return 0
     finally:
