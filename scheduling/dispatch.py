@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,8 +30,8 @@ from conversation.jobs import enqueue_flush, enqueue_trigger
 from medfollow.runtime import Runtime
 from messaging.outbound import queue_text
 from scheduling.gate import Verdict, in_window, verdicts
-from scheduling.planner import RegimenPlan, parse_days, parse_times, plan
-from scheduling.preferences import conversation_quiet, quiet_hours, waits
+from scheduling.planner import QuietHours, RegimenPlan, parse_days, parse_times, plan
+from scheduling.preferences import conversation_quiet, mood_every_of, waits_of, window_of
 from store.models import Checkin, Clinic, Patient, Regimen, utcnow
 
 HORIZON = timedelta(hours=24)
@@ -46,26 +47,58 @@ def dialect_insert(session: Session) -> Callable[..., Any]:
     return sqlite.insert
 
 
-def planned_patients(
-    rt: Runtime, batch: int
-) -> Iterator[list[tuple[int, str, Patient, Clinic | None]]]:
-    """Active, opted-in patients in batches of ids (read fresh for each batch)."""
+@dataclass(frozen=True)
+class Planned:
+    """What planning reads of an active, opted-in patient: columns, not entities (the
+    scheduler reads every patient every half minute)."""
+
+    id: int
+    timezone: str
+    created_at: datetime
+    quiet: QuietHours
+    answer: timedelta  # how long a check-in waits for its answer
+    mood_every: int  # days between mood questionnaires; 0: none
+
+
+def planned_patients(rt: Runtime, batch: int) -> Iterator[list[Planned]]:
+    """Active, opted-in patients in batches, in id order (read fresh for each batch)."""
+    settings = rt.settings
     last = 0
     while True:
         with rt.sessions() as session:
             rows = session.execute(
-                select(Patient, Clinic)
+                select(
+                    Patient.id,
+                    Patient.timezone,
+                    Patient.created_at,
+                    Patient.quiet_start,
+                    Patient.quiet_end,
+                    Clinic.quiet_start,
+                    Clinic.quiet_end,
+                    Patient.answer_window_minutes,
+                    Patient.mood_every_days,
+                )
                 .outerjoin(Clinic, Clinic.id == Patient.clinic_id)
                 .where(Patient.status == "active", Patient.opted_out.is_(False))
                 .where(Patient.id > last)
                 .order_by(Patient.id)
                 .limit(batch)
-            ).all()
-            out = [(p.id, p.timezone, p, c) for p, c in rows]
+            ).tuples()
+            out = [
+                Planned(
+                    pid,
+                    tz,
+                    created,
+                    window_of(start, end, clinic_start, clinic_end),
+                    waits_of(answer, None, settings).answer,
+                    mood_every_of(mood, settings),
+                )
+                for pid, tz, created, start, end, clinic_start, clinic_end, answer, mood in rows
+            ]
         if not out:
             return
         yield out
-        last = out[-1][0]
+        last = out[-1].id
 
 
 def plan_checkins(
@@ -86,49 +119,53 @@ def plan_checkins(
     for patients in planned_patients(rt, batch):
         if stop is not None and stop():
             break
+        # The batch is a range of patient ids: every read below selects by that range
+        # (served by the indexes on patient_id), not by a list of ids.
+        first, last = patients[0].id, patients[-1].id
         with rt.sessions.begin() as session:
             regimens: dict[int, list[RegimenPlan]] = defaultdict(list)
-            # Columns, not entities (with their joined medicine): planning reads only these.
             for regimen_id, patient_id, times, days in session.execute(
                 select(Regimen.id, Regimen.patient_id, Regimen.times, Regimen.days).where(
-                    Regimen.patient_id.in_([p[0] for p in patients]), Regimen.active
+                    Regimen.patient_id.between(first, last), Regimen.active
                 )
-            ):
+            ).tuples():
                 regimens[patient_id].append(
                     RegimenPlan(regimen_id, parse_times(times), parse_days(days))
                 )
-            rows = []
-            for patient_id, tz, patient, clinic in patients:
-                if not regimens[patient_id]:
-                    continue
-                window = waits(patient, rt.settings).answer
-                quiet = quiet_hours(patient, clinic)
-                for slot in plan(regimens[patient_id], tz, start, end, quiet):
-                    rows.append(
-                        {
-                            "patient_id": patient_id,
-                            "regimen_id": slot.regimen_id,
-                            "scheduled_local": slot.scheduled_local,
-                            "due_at": slot.due_at,
-                            "closes_at": slot.due_at + window,
-                            "status": "due",
-                            "created_at": utcnow(),
-                        }
-                    )
+            slots = [
+                (patient, slot)
+                for patient in patients
+                if patient.id in regimens
+                for slot in plan(regimens[patient.id], patient.timezone, start, end, patient.quiet)
+            ]
+            if not slots:
+                continue
             # The scheduler plans again every half minute: skip what exists (one read, by
             # the unique key's own columns, so it is served by that index) rather than
             # send every row to the database to be refused by the unique key.
-            if rows:
-                keys = [str(r["scheduled_local"]) for r in rows]
-                existing = set(
-                    session.execute(
-                        select(Checkin.regimen_id, Checkin.scheduled_local).where(
-                            Checkin.patient_id.in_([p[0] for p in patients]),
-                            Checkin.scheduled_local.between(min(keys), max(keys)),
-                        )
-                    ).tuples()
-                )
-                rows = [r for r in rows if (r["regimen_id"], r["scheduled_local"]) not in existing]
+            keys = [slot.scheduled_local for _, slot in slots]
+            existing = set(
+                session.execute(
+                    select(Checkin.regimen_id, Checkin.scheduled_local).where(
+                        Checkin.patient_id.between(first, last),
+                        Checkin.scheduled_local.between(min(keys), max(keys)),
+                    )
+                ).tuples()
+            )
+            made = utcnow()
+            rows = [
+                {
+                    "patient_id": patient.id,
+                    "regimen_id": slot.regimen_id,
+                    "scheduled_local": key,
+                    "due_at": slot.due_at,
+                    "closes_at": slot.due_at + patient.answer,
+                    "status": "due",
+                    "created_at": made,
+                }
+                for (patient, slot), key in zip(slots, keys, strict=True)
+                if (slot.regimen_id, key) not in existing
+            ]
             created += insert_new(session, Checkin, rows)
     return created
 

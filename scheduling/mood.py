@@ -22,7 +22,7 @@ from medfollow.runtime import Runtime
 from scheduling.dispatch import BATCH, Stop, claim, insert_new, planned_patients, start_each
 from scheduling.gate import Verdict, verdicts
 from scheduling.planner import QuietHours, resolve, send_instant
-from scheduling.preferences import conversation_quiet, mood_every_days, parse_hhmm, quiet_hours
+from scheduling.preferences import conversation_quiet, parse_hhmm
 from store.models import MoodCheck, utcnow
 
 INSTRUMENT = "PHQ-2"
@@ -58,30 +58,45 @@ def plan_mood_checks(rt: Runtime, now: datetime | None = None, *, stop: Stop | N
         if stop is not None and stop():
             break
         rows = []
-        for patient_id, tz, patient, clinic in patients:
-            every = mood_every_days(patient, rt.settings)
-            zone = ZoneInfo(tz)
+        made = utcnow()
+        for patient in patients:
+            zone = ZoneInfo(patient.timezone)
             enrolled = patient.created_at.astimezone(zone).date()
-            start = period_start(enrolled, at.astimezone(zone).date(), every)
+            start = period_start(enrolled, at.astimezone(zone).date(), patient.mood_every)
             if start is None:
                 continue
-            due, closes = mood_times(start, every, tz, quiet_hours(patient, clinic), mood_at)
+            due, closes = mood_times(
+                start, patient.mood_every, patient.timezone, patient.quiet, mood_at
+            )
             if due >= closes:
                 continue
             rows.append(
                 {
-                    "patient_id": patient_id,
+                    "patient_id": patient.id,
                     "period": start.isoformat(),
                     "instrument": INSTRUMENT,
                     "due_at": due,
                     "closes_at": closes,
                     "status": "due",
-                    "created_at": utcnow(),
+                    "created_at": made,
                 }
             )
-        if rows:
-            with rt.sessions.begin() as session:
-                created += insert_new(session, MoodCheck, rows)
+        if not rows:
+            continue
+        with rt.sessions.begin() as session:
+            # Planned every half minute: skip the periods that have their row already (one
+            # read by the unique key's columns) instead of sending every row to be refused.
+            periods = [str(row["period"]) for row in rows]
+            existing = set(
+                session.execute(
+                    select(MoodCheck.patient_id, MoodCheck.period).where(
+                        MoodCheck.patient_id.between(patients[0].id, patients[-1].id),
+                        MoodCheck.period.between(min(periods), max(periods)),
+                    )
+                ).tuples()
+            )
+            fresh = [row for row in rows if (row["patient_id"], row["period"]) not in existing]
+            created += insert_new(session, MoodCheck, fresh)
     return created
 
 

@@ -5,6 +5,7 @@ hours) or from the settings (the rest)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import time, timedelta
@@ -44,8 +45,22 @@ def check_quiet(start: str, end: str) -> QuietHours:
 
 def quiet_hours(patient: Patient, clinic: Clinic | None) -> QuietHours:
     """The patient's own window where set, else the clinic's, else 09:00-20:00."""
-    start = patient.quiet_start or (clinic.quiet_start if clinic else None) or "09:00"
-    end = patient.quiet_end or (clinic.quiet_end if clinic else None) or "20:00"
+    return window_of(
+        patient.quiet_start,
+        patient.quiet_end,
+        clinic.quiet_start if clinic else None,
+        clinic.quiet_end if clinic else None,
+    )
+
+
+@functools.lru_cache(maxsize=1024)  # pure; the same few windows recur for every patient
+def window_of(
+    own_start: str | None, own_end: str | None, clinic_start: str | None, clinic_end: str | None
+) -> QuietHours:
+    """The window from the stored strings: each end the patient's where set, else the
+    clinic's, else the 09:00-20:00 default."""
+    start = own_start or clinic_start or "09:00"
+    end = own_end or clinic_end or "20:00"
     try:
         return check_quiet(start, end)
     except ValueError:
@@ -81,16 +96,24 @@ class Waits:
 
 
 def waits(patient: Patient, settings: Settings) -> Waits:
-    answer = patient.answer_window_minutes or settings.checkin_answer_minutes
-    reminder = patient.reminder_after_minutes or settings.checkin_reminder_minutes
+    return waits_of(patient.answer_window_minutes, patient.reminder_after_minutes, settings)
+
+
+def waits_of(answer_minutes: int | None, reminder_minutes: int | None, settings: Settings) -> Waits:
+    """The waits from the plan's stored minutes (None: the settings' default)."""
+    answer = answer_minutes or settings.checkin_answer_minutes
+    reminder = reminder_minutes or settings.checkin_reminder_minutes
     return Waits(timedelta(minutes=answer), timedelta(minutes=min(reminder, answer - 1)))
 
 
 def mood_every_days(patient: Patient, settings: Settings) -> int:
     """Days between mood questionnaires; 0 means none."""
-    if patient.mood_every_days is not None:
-        return patient.mood_every_days
-    return settings.mood_every_days
+    return mood_every_of(patient.mood_every_days, settings)
+
+
+def mood_every_of(stored: int | None, settings: Settings) -> int:
+    """Days between mood questionnaires from the plan's stored value (None: the default)."""
+    return stored if stored is not None else settings.mood_every_days
 
 
 def conversation_quiet(settings: Settings) -> timedelta:

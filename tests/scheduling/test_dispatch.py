@@ -164,3 +164,29 @@ def test_it_raises_r19_when_a_recently_alerted_patient_stops_answering(rt: Runti
     with rt.sessions() as session:
         rules = {a.rules: a.tier for a in session.scalars(select(Alert))}
     assert rules.get("R19") == "urgent"
+
+
+def test_it_plans_each_patient_with_their_own_window_and_wait_across_batches(
+    rt: Runtime,
+) -> None:
+    """Planning reads patients in batches of id ranges; each keeps its own quiet hours
+    (own, else the clinic's, else 09:00-20:00) and answer window, and a patient whose
+    neighbours in the range are paused or opted out is still planned."""
+    from tests.scheduling.conftest import enrol
+
+    early = enrol(rt, "+12125550101", "America/New_York", ("08:00",), quiet_start="08:00")
+    enrol(rt, "+12125550102", "America/New_York", ("08:00",), status="paused")
+    late = enrol(rt, "+12125550103", "America/New_York", ("08:00",), answer_window_minutes=90)
+    enrol(rt, "+12125550104", "America/New_York", ("08:00",), opted_out=True)
+    assert plan_checkins(rt, NOW, batch=1) == 2
+    assert plan_checkins(rt, NOW, batch=3) == 0
+    with rt.sessions() as session:
+        rows = {r.patient_id: r for r in session.scalars(select(Checkin)).all()}
+    assert set(rows) == {early.id, late.id}
+    # 08:00 New York is 13:00 UTC; the default window holds it to 09:00 (14:00 UTC).
+    assert rows[early.id].due_at == NOW + timedelta(hours=1)
+    assert rows[late.id].due_at == NOW + timedelta(hours=2)
+    assert rows[late.id].closes_at == rows[late.id].due_at + timedelta(minutes=90)
+    assert rows[early.id].closes_at == rows[early.id].due_at + timedelta(
+        minutes=rt.settings.checkin_answer_minutes
+    )
