@@ -535,7 +535,9 @@ def render(
         "zone, dose times and window are computed once); regimens were loaded as entities "
         "with their joined medicine (now four columns); and the scheduler's re-plan every "
         "30 s sent every existing row to be refused by the unique key (now one read per "
-        "batch skips them).",
+        "batch skips them); patients were loaded as ORM entities and every batch's reads "
+        "bound 500 ids in an IN list (now a batch is a range of patient ids read as "
+        "columns, and the regimen and existing-row reads select that range).",
         "",
         "The small version CI can run (a few minutes): `.venv/bin/python -m bench.checkins "
         "--patients 2000 --count-limited 5 --count-high 40 --out /tmp/bench.md`.",
