@@ -630,7 +630,7 @@ def clinic_quiet(start: str, end: str, clinic_id: int | None) -> None:
 @clear_errors
 def worker(burst: bool) -> None:
     """Run an RQ worker on the urgent and default queues."""
-    from rq import Worker
+    from rq import SimpleWorker
 
     from medfollow import runtime
     from medfollow.logs import configure_logging
@@ -639,13 +639,16 @@ def worker(burst: bool) -> None:
     rt = _runtime()
     configure_logging(rt.settings.log_level)
     runtime.install(rt)
-    # RQ forks a process per job: build the SMS client here once (importing the Twilio
-    # library takes seconds), so every job inherits it instead of importing it again.
+    # Jobs run in this process, one after another (RQ's SimpleWorker), not in a process
+    # forked per job: a forked job rebuilt its database engine, connections and imports
+    # each time, 94 ms of CPU per job against 9 ms here (docs/architecture.md, "Workers").
+    # A job that overruns its timeout is stopped by SIGALRM; a worker that dies mid-job
+    # leaves work the scheduler's sweep finds and starts again, as before.
     _ = rt.transport
     if not burst:
         Watchdog(rt.settings).start()  # alerts staff when the scheduler stops
     # A short TTL makes an idle worker beat every WORKER_TTL - 15 s, which /healthz reads.
-    Worker([rt.queue(q) for q in QUEUES], connection=rt.redis, worker_ttl=WORKER_TTL).work(
+    SimpleWorker([rt.queue(q) for q in QUEUES], connection=rt.redis, worker_ttl=WORKER_TTL).work(
         with_scheduler=True, burst=burst, logging_level=rt.settings.log_level
     )
 

@@ -135,8 +135,8 @@ def watch(
 class Watchdog:
     """A daemon thread that runs `watch` every WATCH_EVERY seconds (in the workers).
 
-    It uses an engine of its own, never the process's shared one: RQ forks a work horse
-    per job, and a forked child must not inherit pooled connections the parent uses.
+    It uses an engine of its own, never the process's shared one, so a worker whose jobs
+    hold every pooled connection (or wait on them) still watches.
     Pages for what it raised go to the urgent queue as jobs (the scheduler's sweep would
     page them too, but the scheduler may be what is down).
     """
