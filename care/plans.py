@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from messaging.outbound import queue_text
 from scheduling.planner import parse_days
 from store.enrolment import MedSpec
-from store.models import Checkin, Patient, Regimen, utcnow
+from store.models import Checkin, Patient, Regimen
 from store.patients import add_regimen
 
 
@@ -38,9 +38,9 @@ def change_regimen(session: Session, patient: Patient, med: MedSpec, days: str) 
         session.execute(update(Regimen).where(Regimen.id.in_(old_ids)).values(active=False))
         session.execute(
             update(Checkin)
-            .where(
-                Checkin.regimen_id.in_(old_ids), Checkin.status == "due", Checkin.due_at > utcnow()
-            )
+            # Every check-in of the old entry not started yet, also one held past its time
+            # (quiet hours, a conversation): it would ask about a plan that no longer holds.
+            .where(Checkin.regimen_id.in_(old_ids), Checkin.status == "due")
             .values(status="skipped")
         )
     entry = add_regimen(session, patient, med.name, med.dose, ",".join(med.times))
@@ -73,7 +73,7 @@ def stop_regimen(session: Session, patient: Patient, regimen_id: int) -> Regimen
     entry.active = False
     session.execute(
         update(Checkin)
-        .where(Checkin.regimen_id == entry.id, Checkin.status == "due", Checkin.due_at > utcnow())
+        .where(Checkin.regimen_id == entry.id, Checkin.status == "due")
         .values(status="skipped")
     )
     queue_text(
