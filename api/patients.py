@@ -94,6 +94,7 @@ def create_patient(call: Call) -> s.Patient:
             meds=meds,
             consent=consent,
             language=body.language,
+            pool=settings.sending_pool,
         )
     except (EnrolmentError, ConsentError) as exc:
         raise ApiError(400, "invalid_patient", str(exc)) from None

@@ -4,25 +4,29 @@ dispatch rate through the queue to the Twilio mock with the send rate limit hono
 Run from the repository root:
 
     .venv/bin/python -m bench.checkins [--patients 100000] [--zones 20] [--workers 4] \
-        [--limit 1] [--high-limit 1000] [--paths direct,rasa] [--out docs/benchmarks.md]
+        [--limit 1] [--high-limit 1000] [--numbers 1] [--paths direct,rasa] \
+        [--out docs/benchmarks.md]
 
 What it does, all on 127.0.0.1:
 
 1. Creates a fresh PostgreSQL database (as bench.webhook_ack: MEDFOLLOW_TEST_PG, loopback
    only), migrates it and starts the whole stack (`medfollow.stack.Stack`: Rasa server,
    action server, gunicorn, --workers RQ workers, the scheduler, the Prism mock of
-   Twilio; SMS_TRANSPORT=twilio) on free ports, Redis database --redis-db. Once ready,
-   the scheduler is stopped: the benchmark plans and dispatches itself.
+   Twilio; SMS_TRANSPORT=twilio) on free ports, Redis database --redis-db, with a pool
+   of --numbers sending numbers (TWILIO_FROM_NUMBERS). Once ready, the scheduler is
+   stopped: the benchmark plans and dispatches itself.
 2. Enrols --patients patients in one bulk insert (not timed): each has one medicine
    taken twice a day (a morning and an evening time, spread over 07:00-10:45 and
-   18:00-22:45) and one of the first --zones of 20 IANA zones, round robin.
+   18:00-22:45), one of the first --zones of 20 IANA zones, round robin, and one of the
+   pool's numbers, round robin (what least-used assignment gives a bulk enrolment).
 3. Planning (timed): `scheduling.dispatch.plan_checkins` for the next day (now + 1 day:
    none of it falls due during the run), then the same call again (what the scheduler
    does every 30 s: nothing new to create). ANALYZE runs before each (not timed), as
    autovacuum would have after the bulk load: without statistics PostgreSQL plans full
    scans that a running database never sees.
 4. Dispatch (timed), for each path and limit: --count-limited check-ins at --limit
-   segments/s per sending number, then --count-high at --high-limit. The chosen planned
+   segments/s per sending number, then --count-high at --high-limit; with N numbers
+   the expected rate is N times the limit. The chosen planned
    check-ins (distinct patients whose local time is inside the quiet-hours window) are
    made due now, then:
    * ``rasa`` (the real path): `dispatch_due` queues one `start_dialogue` job each; a
@@ -110,6 +114,8 @@ ZONES = (
 # A check-in text of the usual length (one GSM-7 segment), for the path without Rasa.
 DIRECT_TEXT = "Time for your evening medicine. Did you take it? Reply YES, NO or LATER."
 INSERT_ROWS = 5000
+# The pool's numbers: Twilio's test "from" number and the ones after it.
+FIRST_NUMBER = 15005550006
 READY_SECONDS = 600.0
 
 
@@ -127,9 +133,16 @@ def dose_times(i: int) -> str:
     return f"{morning // 60:02d}:{morning % 60:02d},{evening // 60:02d}:{evening % 60:02d}"
 
 
+def pool_numbers(count: int) -> tuple[str, ...]:
+    """`count` distinct E.164 sending numbers for the benchmark's pool."""
+    return tuple(f"+{FIRST_NUMBER + k}" for k in range(count))
+
+
 def enrol_bulk(rt: Runtime, count: int, zones: Sequence[str]) -> None:
-    """Enrol `count` patients with one twice-daily medicine each, in bulk inserts."""
+    """Enrol `count` patients with one twice-daily medicine each, in bulk inserts, spread
+    over the sending pool in turn."""
     s = rt.settings
+    pool = s.sending_pool
     now = utcnow()
     with rt.sessions.begin() as session:
         clinic = Clinic(name=s.clinic_name, phone=s.clinic_phone, hours=s.clinic_hours)
@@ -149,6 +162,7 @@ def enrol_bulk(rt: Runtime, count: int, zones: Sequence[str]) -> None:
                         "phone": f"+1555{i:07d}",
                         "display_name": f"Bench Patient {i}",
                         "timezone": zones[i % len(zones)],
+                        "sending_number": pool[i % len(pool)],
                         "consent_version": "v1",
                         "consent_at": now,
                         "created_at": now,
@@ -239,7 +253,8 @@ def time_planning(rt: Runtime, day: datetime, db_name: str) -> Planning:
 @dataclass(frozen=True)
 class Dispatch:
     path: str
-    limit: float
+    limit: float  # per number
+    numbers: int
     count: int
     sent: int
     failed: int
@@ -334,12 +349,13 @@ def max_in_window(instants: Sequence[datetime], width: float = 1.0) -> int:
 def run_dispatch(
     rt: Runtime, path: str, limit: float, count: int, zones: Sequence[str], used: set[int]
 ) -> Dispatch:
+    numbers = len(rt.settings.sending_pool)
     chosen = choose(rt, count, zones, used)
     patients = [p for _, p in chosen]
     for key in rt.redis.scan_iter(f"{KEY_PREFIX}:*"):
         rt.redis.delete(key)  # a fresh budget for each run
     # Wait while texts keep going out: give up only after a minute without progress.
-    deadline, progress = time.monotonic() + 60 + 3 * count / limit, -1
+    deadline, progress = time.monotonic() + 60 + 3 * count / (limit * numbers), -1
     busy0, t0 = machine_busy(), time.perf_counter()
     started_at = utcnow()
     start(rt, path, chosen)
@@ -357,6 +373,7 @@ def run_dispatch(
     result = Dispatch(
         path=path,
         limit=limit,
+        numbers=numbers,
         count=count,
         sent=len(instants),
         failed=failed,
@@ -386,7 +403,9 @@ def built(script: str) -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-def stack_env(tmp: Path, db_url: str, redis_url: str, limit: float) -> dict[str, str]:
+def stack_env(
+    tmp: Path, db_url: str, redis_url: str, limit: float, numbers: int = 1
+) -> dict[str, str]:
     web, rasa, actions, prism = (free_port() for _ in range(4))
     return {
         "MEDFOLLOW_VAR": str(tmp),
@@ -400,6 +419,7 @@ def stack_env(tmp: Path, db_url: str, redis_url: str, limit: float) -> dict[str,
         "SMS_TRANSPORT": "twilio",
         "TWILIO_API_BASE": f"http://127.0.0.1:{prism}",
         "SEND_RATE_PER_NUMBER": f"{limit:g}",
+        "TWILIO_FROM_NUMBERS": ",".join(pool_numbers(numbers)),
         "LOG_LEVEL": "INFO",
         "SIMULATOR_ENABLED": "false",
         # Sanic (Rasa, the action server) gives its workers 30 s to start by default:
@@ -426,6 +446,11 @@ def set_limit(stack: Stack, redis: Redis, limit: float) -> None:
 
 
 # --- report ------------------------------------------------------------------------------
+
+
+def capacity(d: Dispatch) -> float:
+    """What the pool may send per second: the limit per number times the numbers."""
+    return d.limit * d.numbers
 
 
 def command_line() -> str:
@@ -480,17 +505,20 @@ def render(
         "When the machine is busier than the run itself (cores busy well above what the CPU "
         "seconds explain), the wall time is inflated by other work; the CPU seconds are not.",
         "",
-        "**Dispatch** (sustained, through the queue to Prism, one sending number):",
+        f"**Dispatch** (sustained, through the queue to Prism, {args.numbers} sending "
+        f"number{'s' if args.numbers != 1 else ''}: the pool's capacity is the limit per "
+        "number times the numbers):",
         "",
-        "| path | limit (segments/s) | check-ins | sent | failed | rate /s | max in 1 s "
-        "| rate / limit | first to last s | machine CPU (cores) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| path | limit (segments/s per number) | numbers | check-ins | sent | failed "
+        "| rate /s | max in 1 s | rate / (limit x numbers) | first to last s "
+        "| machine CPU (cores) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for d in dispatches:
         lines.append(
-            f"| {d.path} | {d.limit:g} | {d.count} | {d.sent} | {d.failed} | {d.rate:.2f} "
-            f"| {d.max_in_one_second} | {d.rate / d.limit:.2f} | {d.first_to_last:.1f} "
-            f"| {d.machine_cpu:.2f} |"
+            f"| {d.path} | {d.limit:g} | {d.numbers} | {d.count} | {d.sent} | {d.failed} "
+            f"| {d.rate:.2f} | {d.max_in_one_second} | {d.rate / capacity(d):.2f} "
+            f"| {d.first_to_last:.1f} | {d.machine_cpu:.2f} |"
         )
     lines += [
         "",
@@ -509,8 +537,9 @@ def render(
         low, high = by_key.get((path, args.limit)), by_key.get((path, args.high_limit))
         if low is not None:
             lines.append(
-                f"- {path}, limited: {low.rate:.2f} texts/s against a limit of {low.limit:g} "
-                f"(ratio **{low.rate / low.limit:.2f}**)."
+                f"- {path}, limited: {low.rate:.2f} texts/s against a limit of "
+                f"{low.limit:g} x {low.numbers} number(s) "
+                f"(ratio **{low.rate / capacity(low):.2f}**)."
             )
         if low is not None and high is not None and low.rate > 0:
             lines.append(
@@ -560,6 +589,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--high-limit", type=float, default=1000.0, help="second, high limit")
     p.add_argument("--count-limited", type=int, default=30, help="check-ins at --limit")
     p.add_argument("--count-high", type=int, default=300, help="check-ins at --high-limit")
+    p.add_argument("--numbers", type=int, default=1, help="sending numbers in the pool")
     p.add_argument("--paths", default="direct,rasa", help="direct, rasa or both")
     p.add_argument("--no-dispatch", action="store_true", help="plan only (no stack)")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
@@ -571,8 +601,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         p.error("--paths takes direct, rasa or direct,rasa")
     if not 1 <= args.zones <= len(ZONES):
         p.error(f"--zones must be 1-{len(ZONES)}")
-    if min(args.patients, args.workers, args.count_limited, args.count_high) <= 0:
-        p.error("--patients, --workers and the counts must be positive")
+    if min(args.patients, args.workers, args.count_limited, args.count_high, args.numbers) <= 0:
+        p.error("--patients, --workers, --numbers and the counts must be positive")
     if min(args.limit, args.high_limit) <= 0:
         p.error("the limits must be positive")
     return args
@@ -595,7 +625,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         redis.flushdb()
         db_url = create_database()
-        env = stack_env(workdir, db_url, args.redis_url, args.limit)
+        env = stack_env(workdir, db_url, args.redis_url, args.limit, args.numbers)
         settings = Settings.from_env(env)
         rt = Runtime(settings)
         upgrade(db_url)

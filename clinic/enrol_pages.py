@@ -82,6 +82,7 @@ def enrol() -> ResponseReturnValue:
                 meds=meds,
                 consent=consent,
                 language=form.get("language", "en"),
+                pool=s.sending_pool,
             )
             record(
                 db,

@@ -5,6 +5,7 @@ Runs inside the webhook request, so it is short and deterministic: no Rasa, no s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from escalation.oncall import clinician_by_phone, current
 from escalation.policy import Policy
 from escalation.safety import crisis_reply, screen
 from messaging.outbound import queue_text
+from messaging.pool import follow_texted
 from store.models import Clinician, Message, Patient, utcnow
 from store.patients import by_phone, set_opted_out
 
@@ -52,9 +54,18 @@ class Intake:
     page_alert_id: int | None = None
 
 
-def store_inbound(session: Session, sid: str, phone: str, body: str) -> Message | None:
+def store_inbound(
+    session: Session,
+    sid: str,
+    phone: str,
+    body: str,
+    to: str | None = None,
+    pool: Sequence[str] = (),
+) -> Message | None:
     """Insert the inbound row, unique on MessageSid; None if Twilio sent it before.
 
+    `to` is the number they texted (kept on the row); a patient who texted another
+    number of the `pool` moves to it (messaging/pool.py, rule 3).
     Two deliveries racing past the check both flush; the unique constraint fails one
     of them with IntegrityError, which the caller treats as a duplicate too.
     """
@@ -66,11 +77,14 @@ def store_inbound(session: Session, sid: str, phone: str, body: str) -> Message 
         provider_sid=sid,
         patient_id=patient.id if patient else None,
         external_phone=None if patient else phone,
+        our_number=to,
         body=body,
         status="received",
     )
     session.add(msg)
     session.flush()
+    if patient is not None:
+        follow_texted(session, patient, to, pool)
     return msg
 
 

@@ -155,9 +155,19 @@ def patients_add(
                 meds=specs,
                 consent=given,
                 start_active=not invite,
+                pool=s.sending_pool,
             )
         else:
-            patient = enrol(session, clinic, phone=e164, name=name, tz=tz, meds=specs, consent=None)
+            patient = enrol(
+                session,
+                clinic,
+                phone=e164,
+                name=name,
+                tz=tz,
+                meds=specs,
+                consent=None,
+                pool=s.sending_pool,
+            )
         patient.age_band = band
         patient_id = patient.id
     if band is None:
@@ -228,6 +238,7 @@ def demo_seed() -> None:
                 meds=[parse_med("sertraline:50mg@09:00")],
                 consent="demo-1",
                 age_band="25_64",
+                pool=s.sending_pool,
             )
         seed_rota(session)
         sign_ins = seed_sign_ins(session, DEMO_ONCALL[0][1])

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from messaging.phones import InvalidPhone, mask, to_e164
+
 DEMO_AUTH_TOKEN = "demo-auth-token-not-secret-0000000"
 DEMO_ACCOUNT_SID = "AC00000000000000000000000000000000"
 DEMO_FROM_NUMBER = "+15005550006"
@@ -125,6 +127,42 @@ def env_urls(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]
     return urls
 
 
+def e164(name: str, raw: str) -> str:
+    """A number already written in E.164 (+ and country code); Twilio sends from no other."""
+    try:
+        number = to_e164(raw)
+    except InvalidPhone:
+        number = ""
+    if not number or number != raw:
+        raise SettingsError(f"{name} must be an E.164 number like +15005550006, got {mask(raw)}")
+    return number
+
+
+def env_from_numbers(env: Mapping[str, str]) -> tuple[str, tuple[str, ...]]:
+    """TWILIO_FROM_NUMBER and TWILIO_FROM_NUMBERS (the pool), checked together.
+
+    The pool is TWILIO_FROM_NUMBERS when it is set; TWILIO_FROM_NUMBER, when also set,
+    must be one of them (it is the number patients enrolled before the pool know, so
+    leaving it out is taken for a mistake). Alone, TWILIO_FROM_NUMBER is a pool of one.
+    """
+    single = e164("TWILIO_FROM_NUMBER", env_str(env, "TWILIO_FROM_NUMBER", DEMO_FROM_NUMBER))
+    raw = env.get("TWILIO_FROM_NUMBERS", "")
+    if not raw.strip():
+        return single, ()
+    pool: list[str] = []
+    for n, item in enumerate(raw.split(","), start=1):
+        number = e164(f"TWILIO_FROM_NUMBERS (item {n})", item.strip())
+        if number in pool:
+            raise SettingsError(f"TWILIO_FROM_NUMBERS lists a number twice (item {n})")
+        pool.append(number)
+    if env.get("TWILIO_FROM_NUMBER", "") and single not in pool:
+        raise SettingsError(
+            "TWILIO_FROM_NUMBER is not one of TWILIO_FROM_NUMBERS: add it to the list "
+            "(its patients keep their number) or unset it"
+        )
+    return single, tuple(pool)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the stack. Tests build it directly or from a dict."""
@@ -140,6 +178,9 @@ class Settings:
     twilio_account_sid: str = DEMO_ACCOUNT_SID
     twilio_auth_token: Secret = field(default_factory=lambda: Secret(DEMO_AUTH_TOKEN))
     twilio_from_number: str = DEMO_FROM_NUMBER
+    # The pool of sending numbers (TWILIO_FROM_NUMBERS); empty: TWILIO_FROM_NUMBER alone.
+    # Read it through `sending_pool`.
+    twilio_from_numbers: tuple[str, ...] = ()
     twilio_api_base: str = ""
     send_rate_per_number: float = 1.0  # segments per second per sending number
     prism_port: int = 4010
@@ -186,6 +227,12 @@ class Settings:
     api_rate_limit: int = 120
 
     @property
+    def sending_pool(self) -> tuple[str, ...]:
+        """The numbers texts go from, in order: each patient is pinned to one of them
+        (messaging/pool.py); the first also sends clinician pages."""
+        return self.twilio_from_numbers or (self.twilio_from_number,)
+
+    @property
     def rasa_url(self) -> str:
         """The first Rasa server (the only one unless RASA_URLS names several)."""
         return self.rasa_urls[0]
@@ -204,6 +251,7 @@ class Settings:
             raise SettingsError(f"SMS_TRANSPORT must be one of {', '.join(TRANSPORTS)}")
         prism_port = env_int(e, "PRISM_PORT", 4010)
         action_port = env_int(e, "ACTION_SERVER_PORT", 5055)
+        from_number, from_numbers = env_from_numbers(e)
         return cls(
             var_dir=var_dir,
             database_url=env_database_url(e, f"sqlite:///{var_dir}/medfollow.db"),
@@ -215,7 +263,8 @@ class Settings:
             sms_transport=transport,
             twilio_account_sid=env_str(e, "TWILIO_ACCOUNT_SID", DEMO_ACCOUNT_SID),
             twilio_auth_token=env_secret(e, "TWILIO_AUTH_TOKEN", DEMO_AUTH_TOKEN),
-            twilio_from_number=env_str(e, "TWILIO_FROM_NUMBER", DEMO_FROM_NUMBER),
+            twilio_from_number=from_number,
+            twilio_from_numbers=from_numbers,
             twilio_api_base=env_str(e, "TWILIO_API_BASE", "").rstrip("/"),
             send_rate_per_number=env_rate(e, "SEND_RATE_PER_NUMBER", 1.0),
             prism_port=prism_port,

@@ -16,6 +16,7 @@ from escalation.alerts import in_emergency
 from escalation.policy import load_policy
 from escalation.undelivered import reply_not_delivered
 from medfollow.runtime import Runtime
+from messaging.pool import patient_number, reply_number
 from messaging.ratelimit import Priority, SendRate
 from messaging.segments import encode_info, split_reply
 from messaging.transports import OPTED_OUT_CODE, SendError
@@ -135,7 +136,8 @@ def deliver(rt: Runtime, message_id: int, ticketed: bool = False) -> str:
 
     1. Claim the row (compare-and-set pending -> claimed): two workers never both send.
     2. Suppress it if the patient opted out (unless it is always sent).
-    3. Take its segments from the sending number's rate budget (`pace`).
+    3. Choose the number it goes from (the patient's own, messaging/pool.py) and store
+       it on the row; take its segments from that number's rate budget (`pace`).
     4. Send through the transport and store the sid and status, or the error.
     Raises SendFailed on a transient error, leaving the row pending for a retry, and
     RateLimited (a SendFailed) when it must wait for the rate limit: then the row is
@@ -160,11 +162,18 @@ def deliver(rt: Runtime, message_id: int, ticketed: bool = False) -> str:
             msg.error_message = "paused: open emergency episode"
             return msg.status
         to = patient.phone if patient is not None else msg.external_phone
+        pool = rt.settings.sending_pool
+        sender = (
+            patient_number(session, patient, pool)
+            if patient is not None
+            else reply_number(session, msg, pool)
+        )
+        msg.our_number = sender
         body, patient_id, kind, cost = msg.body, msg.patient_id, msg.kind, msg.segments
     if not to:
         return _record(rt, message_id, "failed", error="no recipient number")
     try:
-        _pace(rt, kind, max(1, cost), ticketed)
+        _pace(rt, sender, kind, max(1, cost), ticketed)
     except SendFailed as exc:  # not sent: pending again, for its slot or a retry
         wait = exc.wait if isinstance(exc, RateLimited) else 0.0
         with rt.sessions.begin() as session:
@@ -180,7 +189,7 @@ def deliver(rt: Runtime, message_id: int, ticketed: bool = False) -> str:
         raise
     callback = f"{rt.settings.public_base_url}/twilio/status"
     try:
-        result = rt.transport.send(to, body, callback)
+        result = rt.transport.send(to, body, callback, sender=sender)
     except SendError as exc:
         if exc.code == OPTED_OUT_CODE and patient_id is not None:
             with rt.sessions.begin() as session:
@@ -212,13 +221,13 @@ def _record_sent(rt: Runtime, message_id: int, status: str, sid: str | None) -> 
             wait = min(wait * 2, 5.0)
 
 
-def _pace(rt: Runtime, kind: str, cost: int, ticketed: bool) -> None:
-    """The rate limit of the one sending number. If Redis cannot be asked, urgent texts go
-    anyway (they are sent inline when Redis is down); others wait for a retry."""
+def _pace(rt: Runtime, sender: str, kind: str, cost: int, ticketed: bool) -> None:
+    """The rate limit of the number the text goes from. If Redis cannot be asked, urgent
+    texts go anyway (they are sent inline when Redis is down); others wait for a retry."""
     priority = priority_of(kind)
     try:
         limiter = SendRate(rt.redis, rt.settings.send_rate_per_number)
-        pace(limiter, rt.settings.twilio_from_number, cost, priority, ticketed)
+        pace(limiter, sender, cost, priority, ticketed)
     except RedisError:
         if priority is not Priority.URGENT:
             raise SendFailed("send rate limit unavailable (Redis)") from None

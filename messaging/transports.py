@@ -30,13 +30,16 @@ class SendError(Exception):
 
 
 class Transport(Protocol):
-    def send(self, to: str, body: str, status_callback: str | None) -> SendResult: ...
+    def send(self, to: str, body: str, status_callback: str | None, *, sender: str) -> SendResult:
+        """Send `body` to `to` from `sender` (a number of the pool, Settings.sending_pool)."""
+        ...
 
 
 class SimulatorTransport:
-    """Delivers nothing: the phone simulator page reads the stored messages."""
+    """Delivers nothing: the phone simulator page reads the stored messages (each row
+    keeps the number it went from, `our_number`)."""
 
-    def send(self, to: str, body: str, status_callback: str | None) -> SendResult:
+    def send(self, to: str, body: str, status_callback: str | None, *, sender: str) -> SendResult:
         return SendResult(sid="SM" + uuid.uuid4().hex, status="delivered")
 
 
@@ -47,7 +50,6 @@ class TwilioTransport:
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        self._from = settings.twilio_from_number
         self._client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token.reveal(),
@@ -56,10 +58,10 @@ class TwilioTransport:
         if settings.twilio_api_base:
             self._client.api.base_url = settings.twilio_api_base
 
-    def send(self, to: str, body: str, status_callback: str | None) -> SendResult:
+    def send(self, to: str, body: str, status_callback: str | None, *, sender: str) -> SendResult:
         from twilio.base.exceptions import TwilioException, TwilioRestException
 
-        kwargs: dict[str, str] = {"to": to, "from_": self._from, "body": body}
+        kwargs: dict[str, str] = {"to": to, "from_": sender, "body": body}
         if status_callback:
             kwargs["status_callback"] = status_callback
         try:

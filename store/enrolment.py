@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from escalation.thresholds import load_thresholds
+from messaging.pool import choose
 from store.models import Clinic, Patient, utcnow
 from store.patients import add_regimen, by_phone, first_clinic
 
@@ -82,9 +84,12 @@ def enrol(
     meds: list[MedSpec],
     consent: str | None,
     age_band: str | None = None,
+    pool: Sequence[str] = (),
 ) -> Patient:
     """Create a patient and their regimen; the phone must be new. ``age_band`` None:
-    not recorded (the risk modifiers then assume the thresholds' ``age_bands.unknown``)."""
+    not recorded (the risk modifiers then assume the thresholds' ``age_bands.unknown``).
+    ``pool``: the sending numbers (Settings.sending_pool); the patient gets the least
+    used (messaging/pool.py). Empty: none yet, one is assigned on the first send."""
     if by_phone(session, phone) is not None:
         raise EnrolmentError("a patient with this phone number is already enrolled")
     if not name.strip():
@@ -97,6 +102,7 @@ def enrol(
         age_band=check_age_band(age_band),
         consent_version=consent,
         consent_at=utcnow() if consent else None,
+        sending_number=choose(session, pool) if pool else None,
     )
     session.add(patient)
     session.flush()

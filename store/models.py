@@ -106,6 +106,9 @@ class Patient(Base):
     mood_every_days: Mapped[int | None] = mapped_column(Integer)  # 0: no mood questionnaires
     answer_window_minutes: Mapped[int | None] = mapped_column(Integer)
     reminder_after_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The pool number every text to this patient goes from (messaging/pool.py); None:
+    # enrolled before the pool, assigned on the next send.
+    sending_number: Mapped[str | None] = mapped_column(String(20), index=True)
 
     regimen: Mapped[list[Regimen]] = relationship(
         back_populates="patient", order_by="Regimen.id", cascade="all, delete-orphan"
@@ -152,6 +155,9 @@ class Message(Base):
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Only for senders that are not enrolled (a patient's phone is stored once, on patient).
     external_phone: Mapped[str | None] = mapped_column(String(20))
+    # Our side of the text: the pool number it went from (outbound, set when it is sent)
+    # or the number the sender texted (inbound, Twilio's To).
+    our_number: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(32), default="message")
     status: Mapped[str] = mapped_column(String(16))

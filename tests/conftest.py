@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 
 from medfollow import runtime as runtime_mod
 from medfollow.runtime import QUEUES, Runtime
-from medfollow.settings import Settings
+from medfollow.settings import DEMO_FROM_NUMBER, Settings
 from store.db import dispose_all, session_factory
 from store.enrolment import MedSpec, enrol, ensure_clinic
 from store.migrate import upgrade
@@ -128,8 +128,9 @@ def patient(rt: Runtime) -> Patient:
 
 
 def make_patient(rt: Runtime, **overrides: Any) -> Patient:
-    """Enrol a patient (and the clinic on first use)."""
+    """Enrol a patient (and the clinic on first use), on a number of the sending pool."""
     fields: dict[str, Any] = {
+        "pool": rt.settings.sending_pool,
         "phone": "+15555550142",
         "name": "Sam Tester",
         "tz": "America/New_York",
@@ -154,7 +155,7 @@ def sms_params(phone: str, body: str, sid: str | None = None, **extra: str) -> d
         "MessageSid": sid or new_sid(),
         "AccountSid": "AC" + "0" * 32,
         "From": phone,
-        "To": "+15005550006",
+        "To": DEMO_FROM_NUMBER,
         "Body": body,
         "NumMedia": "0",
         **extra,

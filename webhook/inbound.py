@@ -79,10 +79,11 @@ def inbound_sms() -> Response:
         phone = to_e164(request.form.get("From", ""), rt.settings.default_region)
     except InvalidPhone:
         abort(400, "From is not a valid phone number")
+    to = _texted_number(rt)
     clinic = clinic_info(rt)
     try:
         with rt.sessions.begin() as session:
-            msg = store_inbound(session, sid, phone, body)
+            msg = store_inbound(session, sid, phone, body, to, rt.settings.sending_pool)
             if msg is None:
                 log.info("duplicate inbound delivery ignored")
                 return twiml()
@@ -96,6 +97,20 @@ def inbound_sms() -> Response:
     if intake.page_alert_id is not None:
         _page_now(rt, intake.page_alert_id)
     return twiml()
+
+
+def _texted_number(rt: Runtime) -> str | None:
+    """Twilio's `To`: the number the sender texted. One outside the sending pool (a number
+    taken out of it, or a webhook set on another number) is logged and the text is
+    handled all the same: a patient's message is never dropped for it."""
+    raw = request.form.get("To", "")
+    try:
+        to: str | None = to_e164(raw, rt.settings.default_region)
+    except InvalidPhone:
+        to = None
+    if to not in rt.settings.sending_pool:
+        log.warning("inbound message to a number outside the sending pool; handled anyway")
+    return to
 
 
 def _page_now(rt: Runtime, alert_id: int) -> None:

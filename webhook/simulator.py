@@ -32,12 +32,20 @@ def _rt() -> Runtime:
 @bp.get("/simulator")
 def page() -> ResponseReturnValue:
     rt = _rt()
+    pool = rt.settings.sending_pool
     with rt.sessions() as session:
         first = session.scalars(select(Patient).order_by(Patient.id)).first()
+        phone = request.args.get("phone") or (first.phone if first else "")
+        try:
+            shown = by_phone(session, to_e164(phone, rt.settings.default_region))
+        except InvalidPhone:
+            shown = None
+    # The simulated phone texts the patient's own number of the pool, as their phone would.
+    own = shown.sending_number if shown is not None else None
     return render_template(
         "simulator.html",
-        phone=request.args.get("phone") or (first.phone if first else ""),
-        to_number=rt.settings.twilio_from_number,
+        phone=phone,
+        to_number=own if own in pool else pool[0],
         account_sid=rt.settings.twilio_account_sid,
     )
 

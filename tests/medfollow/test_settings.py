@@ -200,3 +200,45 @@ def test_it_refuses_a_malformed_database_url_without_showing_it(raw: str) -> Non
     with pytest.raises(SettingsError, match="DATABASE_URL is not a database URL") as caught:
         Settings.from_env({"DATABASE_URL": raw})
     assert SECRET not in str(caught.value)
+
+
+# --- the pool of sending numbers -------------------------------------------------------------
+
+POOL = ("+15005550006", "+15005550007", "+15005550008")
+
+
+def test_it_reads_one_sending_number_as_a_pool_of_one() -> None:
+    assert Settings.from_env({}).sending_pool == (DEMO_FROM_NUMBER,)
+    s = Settings.from_env({"TWILIO_FROM_NUMBER": "+15005550009"})
+    assert s.sending_pool == ("+15005550009",)
+
+
+def test_it_reads_the_pool_in_its_order() -> None:
+    s = Settings.from_env({"TWILIO_FROM_NUMBERS": " +15005550006, +15005550007,+15005550008 "})
+    assert s.sending_pool == POOL
+
+
+def test_it_takes_the_pool_when_both_are_set_and_the_one_number_is_in_it() -> None:
+    env = {"TWILIO_FROM_NUMBERS": ",".join(POOL), "TWILIO_FROM_NUMBER": "+15005550008"}
+    assert Settings.from_env(env).sending_pool == POOL
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TWILIO_FROM_NUMBERS": "+15005550006,+15005550006"}, "twice \\(item 2\\)"),
+        ({"TWILIO_FROM_NUMBERS": "+15005550006,5005550007"}, "\\(item 2\\) must be an E.164"),
+        ({"TWILIO_FROM_NUMBERS": "+15005550006,,+15005550007"}, "\\(item 2\\) must be an E.164"),
+        ({"TWILIO_FROM_NUMBERS": "+1500555000x"}, "\\(item 1\\) must be an E.164"),
+        ({"TWILIO_FROM_NUMBERS": "+15005550006,"}, "\\(item 2\\) must be an E.164"),
+        ({"TWILIO_FROM_NUMBER": "(500) 555-0006"}, "TWILIO_FROM_NUMBER must be an E.164"),
+        (
+            {"TWILIO_FROM_NUMBERS": "+15005550006", "TWILIO_FROM_NUMBER": "+15005550007"},
+            "TWILIO_FROM_NUMBER is not one of TWILIO_FROM_NUMBERS",
+        ),
+    ],
+)
+def test_it_refuses_a_bad_pool_with_a_clear_error(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as caught:
+        Settings.from_env(env)
+    assert "5005550007" not in str(caught.value)  # numbers are shown masked, if at all

@@ -54,11 +54,13 @@ class Recorder:
     """Stands in for Twilio: records what was sent, when, and to whom."""
 
     sent: list[tuple[float, str, str]] = field(default_factory=list)
+    senders: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, to: str, body: str, status_callback: str | None) -> SendResult:
+    def send(self, to: str, body: str, status_callback: str | None, *, sender: str) -> SendResult:
         with self.lock:
             self.sent.append((time.monotonic(), to, body))
+            self.senders.append(sender)
         return SendResult(sid="SM" + uuid.uuid4().hex, status="queued")
 
 
