@@ -34,7 +34,9 @@ class Transport(Protocol):
 
 
 class SimulatorTransport:
-    """Delivers nothing: the phone simulator page reads the stored messages."""
+    """Sends nothing: the phone simulator page reads the stored messages. It reports each
+    text `delivered` at once, as Twilio's last callback would (the simulator's phone has
+    it), so no text waits for a delivery report (R20, DELIVERY_CONFIRM_SECONDS)."""
 
     def send(self, to: str, body: str, status_callback: str | None) -> SendResult:
         return SendResult(sid="SM" + uuid.uuid4().hex, status="delivered")
