@@ -420,6 +420,9 @@ def stack_env(
         "TWILIO_API_BASE": f"http://127.0.0.1:{prism}",
         "SEND_RATE_PER_NUMBER": f"{limit:g}",
         "TWILIO_FROM_NUMBERS": ",".join(pool_numbers(numbers)),
+        # Prism never posts delivery reports: at the default 120 s the sweeper would check
+        # every reply once for R20 (work real reports spare), changing what is measured.
+        "DELIVERY_CONFIRM_SECONDS": "86400",
         "LOG_LEVEL": "INFO",
         "SIMULATOR_ENABLED": "false",
         # Sanic (Rasa, the action server) gives its workers 30 s to start by default:

@@ -11,18 +11,22 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from conversation.jobs import enqueue_patient, enqueue_send, enqueue_trigger, is_queued
 from escalation.digest import digest_due, send_digest
 from escalation.notifiers.base import NotifyError
 from escalation.paging import escalate_due
+from escalation.policy import load_policy
+from escalation.undelivered import reply_unconfirmed
 from medfollow.runtime import Runtime
 from messaging.outbound import delivery_failed
+from messaging.status import LOST_SEND, UNCONFIRMED
 from scheduling.heartbeat import WATCH_EVERY, safe_watch
 from scheduling.preferences import check_defaults
 from scheduling.rounds import Round, scheduling_round
@@ -38,11 +42,16 @@ PLAN_EVERY = 30.0
 BEAT_EVERY = 10.0
 
 
+# Texts past their delivery deadline handled per sweep (the rest wait for the next one).
+CONFIRM_BATCH = 200
+
+
 @dataclass(frozen=True)
 class Sweep:
     patients: int
     sends: int
     stale: int
+    unconfirmed: int = 0  # texts that mattered found unconfirmed past their deadline
 
 
 def sweep(rt: Runtime) -> Sweep:
@@ -74,7 +83,7 @@ def sweep(rt: Runtime) -> Sweep:
             # A send claimed this long ago with no outcome: the worker died mid-send.
             # Twilio sends are not idempotent, so it is marked failed (visible), not resent.
             .where(Message.status == "claimed", Message.updated_at < stale_before)
-            .values(status="failed", error_message="send outcome unknown: worker stopped mid-send")
+            .values(status="failed", error_message=LOST_SEND)
             .returning(Message.id)
         ).all()
         # A crisis reply (or a reply to an urgent signal) whose outcome is unknown is an
@@ -82,6 +91,7 @@ def sweep(rt: Runtime) -> Sweep:
         for message_id in lost:
             delivery_failed(rt, session, session.get_one(Message, message_id))
         stale = len(lost)
+        unconfirmed = _unconfirmed(rt, session)
         # A check-in started this long ago and still not asked: its start job died with
         # its worker before Rasa asked (asking marks it sent), so starting it again
         # cannot text the patient twice.
@@ -107,7 +117,46 @@ def sweep(rt: Runtime) -> Sweep:
         enqueue_patient(rt, patient_id)
     for message_id in sends:
         enqueue_send(rt, message_id)
-    return Sweep(len(due), len(sends), int(stale))
+    return Sweep(len(due), len(sends), int(stale), unconfirmed)
+
+
+def past_confirm_by(now: datetime) -> Select[tuple[int]]:
+    """Texts past their delivery deadline, oldest deadline first (partial index)."""
+    return (
+        select(Message.id)
+        .where(Message.confirm_by < now)
+        .order_by(Message.confirm_by)
+        .limit(CONFIRM_BATCH)
+    )
+
+
+def _unconfirmed(rt: Runtime, session: Session) -> int:
+    """R20 for texts that may matter, that Twilio accepted and that it has not reported
+    delivered by their deadline (``confirm_by``, set when Twilio accepted the text).
+
+    Each text is taken once: its deadline is cleared by a compare-and-set in this
+    transaction, so a second sweep (or a status callback at the same moment) cannot take
+    it again. Only texts still waiting for a report are in the partial index it reads."""
+    due = session.scalars(past_confirm_by(utcnow())).all()
+    if not due:
+        return 0
+    taken = session.execute(
+        update(Message)
+        .where(Message.id.in_(due), Message.confirm_by.is_not(None))
+        .values(confirm_by=None)
+        .returning(Message.id, Message.status)
+    ).all()
+    policy = load_policy(rt.settings.escalation_policy)
+    seconds = rt.settings.delivery_confirm_seconds
+    found = 0
+    for message_id, status in taken:
+        if status not in UNCONFIRMED:
+            continue  # its report came (or it failed) as the deadline passed
+        raised = reply_unconfirmed(session, policy, session.get_one(Message, message_id), seconds)
+        if raised is not None:
+            log.warning("message %s: delivery unconfirmed, alert %s", message_id, raised.alert_id)
+            found += 1
+    return found
 
 
 def _first(rt: Runtime, what: str, window: int) -> bool:
@@ -161,7 +210,7 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
                 if digest_due(rt):
                     _digest(rt)
                 found = sweep(rt)
-                if found.patients or found.sends or found.stale:
+                if found.patients or found.sends or found.stale or found.unconfirmed:
                     log.info("sweep: %s", found)
         except (RedisError, SQLAlchemyError) as exc:
             log.warning("sweep skipped: %s unavailable", type(exc).__name__)

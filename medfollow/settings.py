@@ -71,6 +71,14 @@ def env_rate(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def env_seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of seconds, at least 1."""
+    value = env_int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be a whole number of seconds, at least 1, got {value}")
+    return value
+
+
 def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "")
     if not raw:
@@ -202,6 +210,10 @@ class Settings:
     # A send claimed this long with no outcome: its worker died mid-send; it is marked
     # failed ("outcome unknown"), never resent. Keep it above the transport's timeout.
     stale_claim_seconds: int = 300
+    # A text that answered an emergency or urgent signal (the crisis reply, red-flag
+    # advice, the dialogue's replies) that Twilio accepted but has not reported delivered
+    # within this is an R20 alert, like one that failed (escalation/undelivered.py).
+    delivery_confirm_seconds: int = 120
     # Scheduling defaults (a patient's plan can set its own: `medfollow plan set`).
     mood_every_days: int = 7
     mood_check_time: str = "11:00"
@@ -284,6 +296,7 @@ class Settings:
             retry_intervals=env_intervals(e, "RETRY_INTERVALS", "2,5,15,30,60,120"),
             sweep_after_seconds=env_int(e, "SWEEP_AFTER_SECONDS", 30),
             stale_claim_seconds=env_int(e, "STALE_CLAIM_SECONDS", 300),
+            delivery_confirm_seconds=env_seconds(e, "DELIVERY_CONFIRM_SECONDS", 120),
             mood_every_days=env_int(e, "MOOD_EVERY_DAYS", 7),
             mood_check_time=env_str(e, "MOOD_CHECK_TIME", "11:00"),
             checkin_answer_minutes=env_int(e, "CHECKIN_ANSWER_MINUTES", 360),

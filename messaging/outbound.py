@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from escalation.alerts import in_emergency
 from escalation.policy import load_policy
-from escalation.undelivered import reply_not_delivered
+from escalation.undelivered import contact_failing, may_matter, reply_not_delivered
 from medfollow.runtime import Runtime
 from messaging.pool import patient_number, reply_number
 from messaging.ratelimit import Priority, SendRate
 from messaging.segments import encode_info, split_reply
+from messaging.status import UNCONFIRMED
 from messaging.transports import OPTED_OUT_CODE, SendError
 from store.models import Message, Patient, utcnow
 from store.patients import set_opted_out
@@ -207,12 +208,13 @@ def deliver(rt: Runtime, message_id: int, ticketed: bool = False) -> str:
 def _record_sent(rt: Runtime, message_id: int, status: str, sid: str | None) -> str:
     """Store what Twilio answered to a send that went out. The text has left: if the
     database is briefly unreachable (a restart, a failover), keep trying for up to
-    RECORD_SENT_SECONDS rather than let the row look like a send of unknown outcome."""
+    RECORD_SENT_SECONDS rather than let the row look like a send of unknown outcome.
+    A text that may matter gets its delivery deadline (R20: the sweeper checks it)."""
     deadline = time.monotonic() + RECORD_SENT_SECONDS
     wait = 0.25
     while True:
         try:
-            return _record(rt, message_id, status, sid=sid)
+            return _record(rt, message_id, status, sid=sid, confirm=True)
         except OperationalError:
             if time.monotonic() + wait > deadline:
                 raise
@@ -242,6 +244,7 @@ def _record(
     sid: str | None = None,
     error: str | None = None,
     code: int | None = None,
+    confirm: bool = False,
 ) -> str:
     with rt.sessions.begin() as session:
         msg = session.get_one(Message, message_id)
@@ -249,6 +252,9 @@ def _record(
         msg.provider_sid = sid or msg.provider_sid
         msg.error_message = error
         msg.error_code = str(code) if code is not None else None
+        if confirm and status in UNCONFIRMED and may_matter(msg):
+            wait = timedelta(seconds=rt.settings.delivery_confirm_seconds)
+            msg.confirm_by = utcnow() + wait
     log.info("outbound message %s: %s", message_id, status)
     return status
 
@@ -269,6 +275,13 @@ def pending_for(session: Session, patient_id: int) -> list[int]:
 
 
 def delivery_failed(rt: Runtime, session: Session, msg: Message) -> None:
-    """A crisis reply, or any reply to an emergency or urgent signal, that did not reach
-    the patient is itself an alert at that tier: a person has to phone them (R20)."""
-    reply_not_delivered(session, load_policy(rt.settings.escalation_policy), msg)
+    """A text ended failed or undelivered (Twilio's report, a refused send, a lost send).
+
+    - R20: a crisis reply, or any reply to an emergency or urgent signal, that did not
+      reach the patient is itself an alert at that tier: a person has to phone them.
+    - R28: the patient's third failed text in a row: staff re-verify their number.
+    """
+    policy = load_policy(rt.settings.escalation_policy)
+    msg.confirm_by = None  # its outcome is known: nothing left to confirm
+    reply_not_delivered(session, policy, msg)
+    contact_failing(session, policy, msg)

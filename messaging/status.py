@@ -18,6 +18,11 @@ RANK = {
     "read": 6,
 }
 TERMINAL = frozenset({"undelivered", "failed", "delivered", "canceled", "suppressed", "read"})
+# Twilio accepted the text and has not said yet whether it reached the phone.
+UNCONFIRMED = frozenset({"queued", "accepted", "scheduled", "sending", "sent"})
+# The error of a send whose worker died between claiming it and storing Twilio's answer:
+# marked failed by the sweeper, never resent (Twilio sends are not idempotent).
+LOST_SEND = "send outcome unknown: worker stopped mid-send"
 
 
 def advances(current: str, new: str) -> bool:

@@ -36,8 +36,10 @@ class Transport(Protocol):
 
 
 class SimulatorTransport:
-    """Delivers nothing: the phone simulator page reads the stored messages (each row
-    keeps the number it went from, `our_number`)."""
+    """Sends nothing: the phone simulator page reads the stored messages (each row keeps
+    the number it went from, `our_number`). It reports each text `delivered` at once, as
+    Twilio's last callback would (the simulator's phone has it), so no text waits for a
+    delivery report (R20, DELIVERY_CONFIRM_SECONDS)."""
 
     def send(self, to: str, body: str, status_callback: str | None, *, sender: str) -> SendResult:
         return SendResult(sid="SM" + uuid.uuid4().hex, status="delivered")

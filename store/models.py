@@ -142,11 +142,25 @@ class Regimen(Base):
     medication: Mapped[Medication] = relationship(lazy="joined")
 
 
+# Outbound texts still waiting for a delivery report (an index predicate: plain SQL).
+AWAITING_DELIVERY = "confirm_by IS NOT NULL"
+
+
 class Message(Base):
     """Every SMS in either direction. Inbound rows are stored before Twilio is answered."""
 
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_patient_direction_id", "patient_id", "direction", "id"),)
+    __table_args__ = (
+        Index("ix_message_patient_direction_id", "patient_id", "direction", "id"),
+        # The sweeper looks every second for texts past their delivery deadline: only the
+        # few still waiting for a delivery report are in this index.
+        Index(
+            "ix_message_confirm_by",
+            "confirm_by",
+            postgresql_where=text(AWAITING_DELIVERY),
+            sqlite_where=text(AWAITING_DELIVERY),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
@@ -172,6 +186,13 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An outbound text that may answer an emergency or urgent signal and that Twilio
+    # accepted: by when Twilio must report it delivered. Cleared by its final status, or
+    # by the sweeper when the time is up (which then raises R20 if the text mattered).
+    confirm_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When an R20 alert was raised (or joined) about this text: at most once per text,
+    # whether it failed, went undelivered or stayed unconfirmed.
+    delivery_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DoseEvent(Base):

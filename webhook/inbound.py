@@ -18,7 +18,7 @@ from escalation.policy import load_policy
 from medfollow.runtime import URGENT_QUEUE, Runtime
 from messaging.outbound import SendFailed, deliver, delivery_failed
 from messaging.phones import InvalidPhone, to_e164
-from messaging.status import advances
+from messaging.status import UNCONFIRMED, advances
 from messaging.transports import OPTED_OUT_CODE
 from store.models import Message
 from store.patients import first_clinic, set_opted_out
@@ -160,6 +160,10 @@ def status_callback() -> Response:
             return Response(status=204)
         if advances(msg.status, status):
             msg.status = status
+            if status not in UNCONFIRMED:
+                # Twilio said how it ended: nothing left to confirm. A `delivered` after
+                # the sweeper found the text unconfirmed leaves its R20 alert as it is.
+                msg.confirm_by = None
             if error_code:
                 msg.error_code = error_code
                 msg.error_message = request.form.get("ErrorMessage") or msg.error_message

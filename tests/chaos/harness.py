@@ -100,6 +100,11 @@ class Chaos:
             "RETRY_INTERVALS": "1,2,3,5,8",
             "SWEEP_AFTER_SECONDS": "5",
             "STALE_CLAIM_SECONDS": "30",
+            # Prism (behind the fault proxy) never posts delivery reports: at the default
+            # 120 s every crisis reply would become an R20 alert two minutes later, paged
+            # or not when a phase's checks run. The chaos checks are about loss under
+            # faults; tests/escalation/test_unconfirmed.py covers the rule.
+            "DELIVERY_CONFIRM_SECONDS": "86400",
             # A short code's throughput: the chaos tests measure loss, not the 1/s pacing
             # of a long code (which would make each phase take minutes).
             "SEND_RATE_PER_NUMBER": "100",

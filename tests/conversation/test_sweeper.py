@@ -7,10 +7,10 @@ import dataclasses
 from datetime import timedelta
 
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from conversation.jobs import queued_key
-from conversation.sweeper import sweep
+from conversation.sweeper import past_confirm_by, sweep
 from medfollow.runtime import Runtime
 from messaging.outbound import queue_text
 from store.models import Alert, Checkin, Message, Patient, utcnow
@@ -117,3 +117,21 @@ def test_it_starts_again_a_check_in_whose_start_job_died_before_it_was_asked(
     ], "only the check-in started long ago, once"
     sweep(rt)
     assert len(rt.queue().jobs) == 1, "not again on the next sweep"
+
+
+def test_its_every_second_look_for_unconfirmed_texts_reads_only_the_partial_index(
+    rt: Runtime,
+) -> None:
+    """Texts past their delivery deadline are found in the index of texts still waiting
+    for a report (confirm_by IS NOT NULL), never by reading the message history."""
+    query = past_confirm_by(utcnow())
+    with rt.sessions() as session:
+        bind = session.get_bind()
+        compiled = query.compile(bind, compile_kwargs={"literal_binds": True})
+        if bind.dialect.name == "postgresql":
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(session.scalars(text(f"EXPLAIN {compiled}")))
+        else:
+            rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+            plan = "\n".join(str(row[-1]) for row in rows)
+    assert "ix_message_confirm_by" in plan, plan

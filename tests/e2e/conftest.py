@@ -56,6 +56,11 @@ def start_stack(
         "TWILIO_API_BASE": f"http://127.0.0.1:{prism}",
         "RETRY_INTERVALS": "1,2,3,5,8",
         "SWEEP_AFTER_SECONDS": "5",
+        # Prism answers sends but never posts the status callbacks Twilio would, so no
+        # text is ever reported delivered: at the default (120 s) every crisis reply and
+        # red-flag advice would raise an R20 `delivery_failed` alert and page the on-call
+        # clinician mid-suite. tests/escalation/test_unconfirmed.py covers the rule.
+        "DELIVERY_CONFIRM_SECONDS": "86400",
         # The most talkative setting: logscan.py checks no log line carries private data.
         "LOG_LEVEL": "DEBUG",
         "SECRET_KEY": "e2e-secret-key-must-not-leak-7f3a",

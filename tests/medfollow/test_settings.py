@@ -41,6 +41,7 @@ def test_it_uses_the_documented_defaults_for_an_empty_environment() -> None:
     assert s.default_region == "US"
     assert s.retry_intervals == (2, 5, 15, 30, 60, 120)
     assert s.sweep_after_seconds == 30
+    assert s.delivery_confirm_seconds == 120
     assert s.log_level == "INFO"
 
 
@@ -62,6 +63,7 @@ def test_it_treats_an_empty_variable_as_unset() -> None:
         ({"TRUST_PROXY_HEADERS": "true"}, "trust_proxy_headers", True),
         ({"SMS_TRANSPORT": "twilio"}, "sms_transport", "twilio"),
         ({"RASA_TIMEOUT": "2.5"}, "rasa_timeout", 2.5),
+        ({"DELIVERY_CONFIRM_SECONDS": "300"}, "delivery_confirm_seconds", 300),
     ],
 )
 def test_it_reads_and_tidies_values_from_the_environment(
@@ -149,6 +151,9 @@ def test_it_never_shows_a_secret_in_repr_str_or_f_strings(env: dict[str, str]) -
         ("RETRY_INTERVALS", "1,x"),
         ("RETRY_INTERVALS", "1,,2"),
         ("RETRY_INTERVALS", "5,-1"),
+        ("DELIVERY_CONFIRM_SECONDS", "2m"),
+        ("DELIVERY_CONFIRM_SECONDS", "0"),
+        ("DELIVERY_CONFIRM_SECONDS", "-120"),
     ],
 )
 def test_it_rejects_a_bad_value_naming_the_variable(name: str, value: str) -> None:

@@ -199,7 +199,9 @@ def test_it_keeps_and_handles_a_text_to_a_number_outside_the_pool(
             assert signed_post(client, rt.settings, "/twilio/sms", params).status_code == 200
     run_jobs(rt)
     with rt.sessions() as session:
-        inbound = session.scalars(select(Message).where(Message.direction == "inbound")).all()
+        inbound = session.scalars(
+            select(Message).where(Message.direction == "inbound").order_by(Message.id)
+        ).all()
     assert [(m.status, m.handled_by, m.our_number) for m in inbound] == [
         ("processed", "compliance", OUTSIDE),
         ("processed", "compliance", None),
