@@ -11,7 +11,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
@@ -24,9 +24,11 @@ from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
 from messaging.outbound import delivery_failed
 from scheduling.heartbeat import WATCH_EVERY, safe_watch
+from scheduling.mood import MOOD_INTENT
+from scheduling.mood import entities as mood_entities
 from scheduling.preferences import check_defaults
 from scheduling.rounds import Round, scheduling_round
-from store.models import Checkin, Message, utcnow
+from store.models import Checkin, Message, MoodCheck, utcnow
 
 log = logging.getLogger(__name__)
 LEADER_KEY = "medfollow:scheduler:leader"
@@ -45,10 +47,12 @@ class Sweep:
     stale: int
 
 
-def sweep(rt: Runtime) -> Sweep:
-    """Re-enqueue inbound messages and sends that have waited too long."""
-    cutoff = utcnow() - timedelta(seconds=rt.settings.sweep_after_seconds)
-    stale_before = utcnow() - timedelta(seconds=rt.settings.stale_claim_seconds)
+def sweep(rt: Runtime, now: datetime | None = None) -> Sweep:
+    """Re-enqueue inbound messages and sends that have waited too long, and start again
+    check-ins and mood questionnaires whose start was lost."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=rt.settings.sweep_after_seconds)
+    stale_before = now - timedelta(seconds=rt.settings.stale_claim_seconds)
     with rt.sessions.begin() as session:
         patients: set[int | None] = set(
             session.scalars(
@@ -90,6 +94,15 @@ def sweep(rt: Runtime) -> Sweep:
                 Checkin.status == "queued", Checkin.queued_at < stale_before
             )
         ).all()
+        # The same for a mood questionnaire (asking marks it sent), while its period is
+        # open; the start job finds the row still queued before it asks.
+        unasked_mood = session.execute(
+            select(MoodCheck.id, MoodCheck.patient_id).where(
+                MoodCheck.status == "queued",
+                MoodCheck.queued_at < stale_before,
+                MoodCheck.closes_at > now,
+            )
+        ).all()
     # At most one sweeper enqueue per item per window, so a long outage does not pile up jobs.
     window = max(rt.settings.sweep_after_seconds, 1)
     for checkin_id, patient_id in unasked:
@@ -97,6 +110,10 @@ def sweep(rt: Runtime) -> Sweep:
             log.warning("check-in %s was started but never asked; starting it again", checkin_id)
             entities = {"checkin_id": str(checkin_id)}
             enqueue_trigger(rt, patient_id, "EXTERNAL_dose_checkin", entities)
+    for mood_check_id, patient_id in unasked_mood:
+        if _first(rt, f"mood:{mood_check_id}", max(rt.settings.stale_claim_seconds, 1)):
+            log.warning("mood check %s started but never asked; starting it again", mood_check_id)
+            enqueue_trigger(rt, patient_id, MOOD_INTENT, mood_entities(mood_check_id))
     due = [
         p
         for p in patients

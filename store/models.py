@@ -361,8 +361,14 @@ class MoodCheck(Base):
     instrument: Mapped[str] = mapped_column(String(16), default="PHQ-2")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the period's end
-    status: Mapped[str] = mapped_column(String(16), default="due")  # due|queued|skipped
+    # due -> queued (the scheduler started it) -> sent (the PHQ-2's first question was
+    # asked) -> answered (the PHQ-2 complete) | unanswered (the period closed first);
+    # skipped: never asked (the period closed first, or the patient opted out, is paused
+    # or in crisis).
+    status: Mapped[str] = mapped_column(String(16), default="due")
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
