@@ -24,6 +24,7 @@ from escalation.paging import escalate_due
 from medfollow.runtime import Runtime
 from messaging.outbound import delivery_failed
 from scheduling.heartbeat import WATCH_EVERY, safe_watch
+from scheduling.holds import release_held
 from scheduling.mood import MOOD_INTENT
 from scheduling.mood import entities as mood_entities
 from scheduling.preferences import check_defaults
@@ -45,11 +46,13 @@ class Sweep:
     patients: int
     sends: int
     stale: int
+    released: int = 0
 
 
 def sweep(rt: Runtime, now: datetime | None = None) -> Sweep:
-    """Re-enqueue inbound messages and sends that have waited too long, and start again
-    check-ins and mood questionnaires whose start was lost."""
+    """Re-enqueue inbound messages and sends that have waited too long, start again
+    check-ins and mood questionnaires whose start was lost, and release texts held for
+    the patient's quiet-hours window once it opens."""
     now = now or utcnow()
     cutoff = now - timedelta(seconds=rt.settings.sweep_after_seconds)
     stale_before = now - timedelta(seconds=rt.settings.stale_claim_seconds)
@@ -124,7 +127,8 @@ def sweep(rt: Runtime, now: datetime | None = None) -> Sweep:
         enqueue_patient(rt, patient_id)
     for message_id in sends:
         enqueue_send(rt, message_id)
-    return Sweep(len(due), len(sends), int(stale))
+    released = release_held(rt, now)
+    return Sweep(len(due), len(sends), int(stale), released)
 
 
 def _first(rt: Runtime, what: str, window: int) -> bool:
@@ -178,7 +182,7 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
                 if digest_due(rt):
                     _digest(rt)
                 found = sweep(rt)
-                if found.patients or found.sends or found.stale:
+                if found.patients or found.sends or found.stale or found.released:
                     log.info("sweep: %s", found)
         except (RedisError, SQLAlchemyError) as exc:
             log.warning("sweep skipped: %s unavailable", type(exc).__name__)

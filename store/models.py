@@ -154,8 +154,12 @@ class Message(Base):
     external_phone: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(32), default="message")
+    # Outbound: pending -> claimed -> Twilio's statuses; held: waits for send_after.
     status: Mapped[str] = mapped_column(String(16))
     handled_by: Mapped[str | None] = mapped_column(String(16))
+    # A text the clinic started outside the patient's quiet-hours window goes no earlier
+    # than this (status `held` until then); kept after it is sent, as a record.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     safety_flag: Mapped[str | None] = mapped_column(String(64))
     in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     segments: Mapped[int] = mapped_column(Integer, default=1)

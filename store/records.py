@@ -90,6 +90,7 @@ def patient_record(session: Session, patient: Patient) -> dict[str, Any]:
                 "segments": m.segments,
                 "error_code": m.error_code,
                 "error_message": m.error_message,
+                "send_after": iso(m.send_after),
                 "created_at": iso(m.created_at),
             }
             for m in reversed(messages)
