@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from care.enrolment import LANGUAGES
-from care.plans import change_regimen, stop_regimen
+from care.plans import change_regimen, held_until, stop_regimen
 from clinic.audit import record
 from clinic.auth import login_required
 from clinic.blueprint import bp, runtime
@@ -23,6 +23,13 @@ from store.models import ConsentEvent, Patient
 
 # Pause and resume: which status each action leaves, and from which it may start.
 STATUS_CHANGES = {"pause": (ACTIVE, PAUSED), "resume": (PAUSED, ACTIVE)}
+
+
+def told(held: str | None) -> str:
+    """How the patient hears of a plan change (the notice waits for their window)."""
+    if held is None:
+        return "The patient is told by text."
+    return f"The patient is told by text at {held} their time (their quiet hours)."
 
 
 def med_from_form(name: str, dose: str, times: str) -> MedSpec:
@@ -76,12 +83,13 @@ def change_plan(patient_id: int) -> ResponseReturnValue:
     with runtime().sessions.begin() as db:
         found = load_patient(db, patient_id)
         entry = change_regimen(db, found, med, days)
+        held = held_until(db, found)
         detail = f"{med.name} {med.dose} at {','.join(med.times)} ({days})"
         record(
             db, "regimen.change", patient_id=patient_id, target=f"regimen-{entry.id}", detail=detail
         )
     enqueue_flush(runtime(), patient_id)
-    flash(f"Plan changed: {detail}. The patient is told by text.")
+    flash(f"Plan changed: {detail}. {told(held)}")
     return redirect(url_for("clinic.patient", patient_id=patient_id))
 
 
@@ -96,12 +104,12 @@ def stop_plan(patient_id: int, regimen_id: int) -> ResponseReturnValue:
             error = str(exc)
         else:
             error = ""
-            name = entry.medication.name
+            name, held = entry.medication.name, held_until(db, found)
             record(db, "regimen.stop", patient_id=patient_id, target=f"regimen-{regimen_id}")
     if error:
         return render_plan(patient_id, error, 404)
     enqueue_flush(runtime(), patient_id)
-    flash(f"Check-ins for {name} stopped. The patient is told by text.")
+    flash(f"Check-ins for {name} stopped. {told(held)}")
     return redirect(url_for("clinic.patient_plan", patient_id=patient_id))
 
 

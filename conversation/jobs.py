@@ -251,6 +251,7 @@ def start_dialogue(patient_id: int, intent: str, entities: dict[str, str]) -> in
     """
     from datetime import timedelta
 
+    from care import mood_checks
     from care.checkins import mark_skipped
 
     rt = runtime.current()
@@ -258,6 +259,11 @@ def start_dialogue(patient_id: int, intent: str, entities: dict[str, str]) -> in
     if not lock.acquire():
         rt.queue().enqueue_in(timedelta(seconds=2), start_dialogue, patient_id, intent, entities)
         return 0
+    # A scheduled questionnaire names its row: started only while the row is still
+    # queued (a second start, e.g. from the sweeper, finds it asked and does nothing).
+    raw_mood = entities.get(mood_checks.ENTITY, "")
+    mood_id = int(raw_mood) if raw_mood.isdigit() else None
+    to_rasa = {k: v for k, v in entities.items() if k != mood_checks.ENTITY}
     try:
         with rt.sessions() as session:
             patient = session.get_one(Patient, patient_id)
@@ -267,12 +273,16 @@ def start_dialogue(patient_id: int, intent: str, entities: dict[str, str]) -> in
                 patient.opted_out or patient.status != "active" or in_emergency(session, patient_id)
             )
             sender = patient.pseudonym
+            if mood_id is not None and not mood_checks.still_queued(session, mood_id):
+                return 0
         if blocked:
             with rt.sessions.begin() as session:
                 mark_skipped(session, entities.get("checkin_id"))
+                if mood_id is not None:
+                    mood_checks.mark_skipped(session, mood_id)
             return 0
         s = rt.settings
-        texts = trigger(rt.rasa, s.rasa_token.reveal(), sender, intent, entities, s.rasa_timeout)
+        texts = trigger(rt.rasa, s.rasa_token.reveal(), sender, intent, to_rasa, s.rasa_timeout)
         kind = "checkin" if intent == "EXTERNAL_dose_checkin" else "scheduled"
         with rt.sessions.begin() as session:
             for text in texts:

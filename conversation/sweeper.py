@@ -28,9 +28,12 @@ from medfollow.runtime import Runtime
 from messaging.outbound import delivery_failed
 from messaging.status import LOST_SEND, UNCONFIRMED
 from scheduling.heartbeat import WATCH_EVERY, safe_watch
+from scheduling.holds import release_held
+from scheduling.mood import MOOD_INTENT
+from scheduling.mood import entities as mood_entities
 from scheduling.preferences import check_defaults
 from scheduling.rounds import Round, scheduling_round
-from store.models import Checkin, Message, utcnow
+from store.models import Checkin, Message, MoodCheck, utcnow
 
 log = logging.getLogger(__name__)
 LEADER_KEY = "medfollow:scheduler:leader"
@@ -52,12 +55,16 @@ class Sweep:
     sends: int
     stale: int
     unconfirmed: int = 0  # texts that mattered found unconfirmed past their deadline
+    released: int = 0  # held texts released as the patient's window opened
 
 
-def sweep(rt: Runtime) -> Sweep:
-    """Re-enqueue inbound messages and sends that have waited too long."""
-    cutoff = utcnow() - timedelta(seconds=rt.settings.sweep_after_seconds)
-    stale_before = utcnow() - timedelta(seconds=rt.settings.stale_claim_seconds)
+def sweep(rt: Runtime, now: datetime | None = None) -> Sweep:
+    """Re-enqueue inbound messages and sends that have waited too long, start again
+    check-ins and mood questionnaires whose start was lost, and release texts held for
+    the patient's quiet-hours window once it opens."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=rt.settings.sweep_after_seconds)
+    stale_before = now - timedelta(seconds=rt.settings.stale_claim_seconds)
     with rt.sessions.begin() as session:
         patients: set[int | None] = set(
             session.scalars(
@@ -100,6 +107,15 @@ def sweep(rt: Runtime) -> Sweep:
                 Checkin.status == "queued", Checkin.queued_at < stale_before
             )
         ).all()
+        # The same for a mood questionnaire (asking marks it sent), while its period is
+        # open; the start job finds the row still queued before it asks.
+        unasked_mood = session.execute(
+            select(MoodCheck.id, MoodCheck.patient_id).where(
+                MoodCheck.status == "queued",
+                MoodCheck.queued_at < stale_before,
+                MoodCheck.closes_at > now,
+            )
+        ).all()
     # At most one sweeper enqueue per item per window, so a long outage does not pile up jobs.
     window = max(rt.settings.sweep_after_seconds, 1)
     for checkin_id, patient_id in unasked:
@@ -107,6 +123,10 @@ def sweep(rt: Runtime) -> Sweep:
             log.warning("check-in %s was started but never asked; starting it again", checkin_id)
             entities = {"checkin_id": str(checkin_id)}
             enqueue_trigger(rt, patient_id, "EXTERNAL_dose_checkin", entities)
+    for mood_check_id, patient_id in unasked_mood:
+        if _first(rt, f"mood:{mood_check_id}", max(rt.settings.stale_claim_seconds, 1)):
+            log.warning("mood check %s started but never asked; starting it again", mood_check_id)
+            enqueue_trigger(rt, patient_id, MOOD_INTENT, mood_entities(mood_check_id))
     due = [
         p
         for p in patients
@@ -117,7 +137,8 @@ def sweep(rt: Runtime) -> Sweep:
         enqueue_patient(rt, patient_id)
     for message_id in sends:
         enqueue_send(rt, message_id)
-    return Sweep(len(due), len(sends), int(stale), unconfirmed)
+    released = release_held(rt, now)
+    return Sweep(len(due), len(sends), int(stale), unconfirmed, released)
 
 
 def past_confirm_by(now: datetime) -> Select[tuple[int]]:
@@ -210,7 +231,13 @@ def run(rt: Runtime, interval: float = 1.0, stop_after: float | None = None) -> 
                 if digest_due(rt):
                     _digest(rt)
                 found = sweep(rt)
-                if found.patients or found.sends or found.stale or found.unconfirmed:
+                if (
+                    found.patients
+                    or found.sends
+                    or found.stale
+                    or found.unconfirmed
+                    or found.released
+                ):
                     log.info("sweep: %s", found)
         except (RedisError, SQLAlchemyError) as exc:
             log.warning("sweep skipped: %s unavailable", type(exc).__name__)

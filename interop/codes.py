@@ -23,6 +23,7 @@ DOSE_STATUS = {"taken": "completed", "missed": "not-taken", "later": "intended"}
 # A message's delivery status as a Communication status.
 MESSAGE_STATUS = {
     "pending": "preparation",
+    "held": "preparation",
     "claimed": "in-progress",
     "queued": "in-progress",
     "sending": "in-progress",

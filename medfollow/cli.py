@@ -491,7 +491,7 @@ def regimen() -> None:
 @clear_errors
 def regimen_set(phone: str, med: str, days: str) -> None:
     """Change a patient's plan for one medicine; the patient gets one text about it."""
-    from care.plans import change_regimen
+    from care.plans import change_regimen, held_until
     from conversation.jobs import enqueue_flush
 
     rt = _runtime()
@@ -501,9 +501,12 @@ def regimen_set(phone: str, med: str, days: str) -> None:
         if found is None:
             raise LookupError("no patient with that phone number")
         entry = change_regimen(session, found, spec, days.strip().lower())
-        patient_id, entry_id = found.id, entry.id
+        patient_id, entry_id, held = found.id, entry.id, held_until(session, found)
     enqueue_flush(rt, patient_id)
-    click.echo(f"plan changed (regimen {entry_id}); the patient is told")
+    if held is None:
+        click.echo(f"plan changed (regimen {entry_id}); the patient is told")
+    else:  # a notice the clinic starts waits for the patient's quiet-hours window
+        click.echo(f"plan changed (regimen {entry_id}); the patient is told at {held}, their time")
 
 
 @main.group()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
@@ -39,6 +39,10 @@ URGENT_KINDS = frozenset({"crisis", "optout_confirmation", "optin_confirmation",
 # texts the clinic starts queue behind answers to patients.
 URGENT_SENDS = URGENT_KINDS | {"page"}
 BULK_KINDS = SCHEDULED | {"plan_change"}
+# Only texts the clinic starts may be held for the patient's quiet-hours window (status
+# `held` until `send_after`; scheduling/holds.py releases them). Crisis replies and
+# answers to the patient's own messages never are.
+HOLDABLE = BULK_KINDS
 # A send over the rate limit waits inside the job at most this long (keeping workers
 # free for urgent work); a longer wait sends the job back to the queue for later.
 INLINE_WAIT = 1.0
@@ -110,8 +114,13 @@ def queue_text(
     patient_id: int | None = None,
     external_phone: str | None = None,
     in_reply_to_id: int | None = None,
+    send_after: datetime | None = None,
 ) -> list[Message]:
-    """Store one outbound text (split to fit the reply length limit) as pending rows."""
+    """Store one outbound text (split to fit the reply length limit) as pending rows, or
+    as held rows when `send_after` is given (a text the clinic starts, kept for the
+    patient's window). ValueError for a held text of any other kind."""
+    if send_after is not None and (kind not in HOLDABLE or in_reply_to_id is not None):
+        raise ValueError(f"a {kind} text is never held")
     rows = []
     for part in split_reply(body):
         info = encode_info(part)
@@ -121,7 +130,8 @@ def queue_text(
             direction="outbound",
             body=part,
             kind=kind,
-            status="pending",
+            status="pending" if send_after is None else "held",
+            send_after=send_after,
             in_reply_to_id=in_reply_to_id,
             segments=info.segments,
             encoding=info.encoding,

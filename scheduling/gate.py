@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from escalation.alerts import ACTIVE
+from scheduling.planner import send_instant
 from scheduling.preferences import quiet_hours
 from store.models import Alert, Checkin, Clinic, Message, MoodCheck, Patient
 
@@ -45,6 +46,16 @@ def in_window(patient: Patient, clinic: Clinic | None, at: datetime) -> bool:
     quiet = quiet_hours(patient, clinic)
     local = at.astimezone(ZoneInfo(patient.timezone)).time()
     return quiet.start <= local < quiet.end
+
+
+def window_opens(patient: Patient, clinic: Clinic | None, at: datetime) -> datetime | None:
+    """None when `at` is inside the patient's quiet-hours window; else the instant (UTC)
+    the window next opens, when a text the clinic starts may go."""
+    if in_window(patient, clinic, at):
+        return None
+    zone = ZoneInfo(patient.timezone)
+    wall = at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    return send_instant(wall, zone, quiet_hours(patient, clinic))
 
 
 def busy_patients(

@@ -8,8 +8,8 @@ Two things can stop them, and each is watched from outside itself:
   looks every WATCH_EVERY seconds; a beat older than SCHEDULER_STALE_SECONDS raises a
   system alert.
 * **The workers are down, or Rasa is** (the scheduler started check-ins but nobody
-  sends them): a check-in started (`queued`) more than CHECKIN_SEND_DEADLINE_SECONDS
-  ago and still not asked. The scheduler looks every
+  sends them): a check-in or mood questionnaire started (`queued`) more than
+  CHECKIN_SEND_DEADLINE_SECONDS ago and still not asked. The scheduler looks every
   WATCH_EVERY seconds (and so do the workers' watchdogs).
 
 Either raises one urgent alert with no patient (kind `system:scheduler` or
@@ -34,7 +34,7 @@ from escalation.alerts import raise_alert
 from escalation.policy import load_policy
 from medfollow.settings import Settings
 from scheduling.dispatch import dialect_insert
-from store.models import Checkin, Heartbeat, utcnow
+from store.models import Checkin, Heartbeat, MoodCheck, utcnow
 
 log = logging.getLogger(__name__)
 SCHEDULER = "scheduler"
@@ -68,9 +68,13 @@ def last_beat(session: Session, name: str) -> datetime | None:
 
 
 def oldest_unsent(session: Session) -> datetime | None:
-    """When the oldest check-in still waiting to be asked was started. (A questionnaire
-    row stays `queued` once started: the dialogue does not report back to it.)"""
-    return session.scalar(select(func.min(Checkin.queued_at)).where(Checkin.status == "queued"))
+    """When the oldest check-in or mood questionnaire still waiting to be asked was
+    started (asking marks either one sent)."""
+    found = [
+        session.scalar(select(func.min(model.queued_at)).where(model.status == "queued"))
+        for model in (Checkin, MoodCheck)
+    ]
+    return min((at for at in found if at is not None), default=None)
 
 
 def _claim_alert(session: Session, name: str, at: datetime) -> bool:

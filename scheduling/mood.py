@@ -7,7 +7,9 @@ questionnaire is one `mood_check` row, unique on (patient, period), so it starts
 once however often the scheduler plans, races or restarts. It is due on the period's
 first day at MOOD_CHECK_TIME (held to the quiet-hours window); when the scheduler was
 down then, it goes as soon as it can within the period, and is skipped if the period
-ends first. It waits, like a check-in, while the patient is in a conversation.
+ends first. It waits, like a check-in, while the patient is in a conversation. The
+dialogue reports back (care/mood_checks.py): sent when the PHQ-2 is asked, answered when
+it is complete; a period that closes first leaves it unanswered.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
+from care.mood_checks import ENTITY, close_periods
 from conversation.jobs import enqueue_trigger
 from medfollow.runtime import Runtime
 from scheduling.dispatch import BATCH, Stop, claim, insert_new, planned_patients, start_each
@@ -100,17 +103,20 @@ def plan_mood_checks(rt: Runtime, now: datetime | None = None, *, stop: Stop | N
     return created
 
 
+def entities(mood_check_id: int) -> dict[str, str]:
+    """The start job's entities: the row, so the job starts it only while it is queued
+    (conversation/jobs.py takes it out before Rasa sees them)."""
+    return {ENTITY: str(mood_check_id)}
+
+
 def dispatch_mood(rt: Runtime, now: datetime | None = None, *, stop: Stop | None = None) -> int:
     """Start each due questionnaire once (as `medfollow mood send` does), when the patient
-    may be texted now; skip it when its period has ended or the patient opted out, is
-    paused or is in crisis. Returns how many started."""
+    may be texted now; skip it when the patient opted out, is paused or is in crisis.
+    Close the periods that ended first: a questionnaire asked and not answered by then is
+    unanswered, one never asked is skipped. Returns how many started."""
     at = now or utcnow()
     with rt.sessions.begin() as session:
-        session.execute(
-            update(MoodCheck)
-            .where(MoodCheck.status == "due", MoodCheck.closes_at <= at)
-            .values(status="skipped")
-        )
+        close_periods(session, at)
         due = session.execute(
             select(MoodCheck.id, MoodCheck.patient_id)
             .where(MoodCheck.status == "due", MoodCheck.due_at <= at)
@@ -128,6 +134,6 @@ def dispatch_mood(rt: Runtime, now: datetime | None = None, *, stop: Stop | None
         rt,
         [(r.id, r.patient_id) for r in due if seen[r.patient_id] is Verdict.GO],
         lambda session, row_id: claim(session, MoodCheck, row_id, at),
-        lambda patient_id, _row: enqueue_trigger(rt, patient_id, MOOD_INTENT, {}),
+        lambda patient_id, row: enqueue_trigger(rt, patient_id, MOOD_INTENT, entities(row)),
         stop,
     )

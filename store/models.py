@@ -174,8 +174,12 @@ class Message(Base):
     our_number: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(32), default="message")
+    # Outbound: pending -> claimed -> Twilio's statuses; held: waits for send_after.
     status: Mapped[str] = mapped_column(String(16))
     handled_by: Mapped[str | None] = mapped_column(String(16))
+    # A text the clinic started outside the patient's quiet-hours window goes no earlier
+    # than this (status `held` until then); kept after it is sent, as a record.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime())
     safety_flag: Mapped[str | None] = mapped_column(String(64))
     in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     segments: Mapped[int] = mapped_column(Integer, default=1)
@@ -388,8 +392,14 @@ class MoodCheck(Base):
     instrument: Mapped[str] = mapped_column(String(16), default="PHQ-2")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the period's end
-    status: Mapped[str] = mapped_column(String(16), default="due")  # due|queued|skipped
+    # due -> queued (the scheduler started it) -> sent (the PHQ-2's first question was
+    # asked) -> answered (the PHQ-2 complete) | unanswered (the period closed first);
+    # skipped: never asked (the period closed first, or the patient opted out, is paused
+    # or in crisis).
+    status: Mapped[str] = mapped_column(String(16), default="due")
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import Alert, DoseEvent, Message, Patient
+from store.models import Alert, DoseEvent, Message, MoodCheck, Patient
 
 RECENT_MESSAGES = 50
+RECENT_MOOD_CHECKS = 12
 
 
 def iso(value: datetime | None) -> str | None:
@@ -18,7 +19,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 def patient_record(session: Session, patient: Patient) -> dict[str, Any]:
-    """One patient: profile, regimen, last 50 messages (oldest first), doses and alerts."""
+    """One patient: profile, regimen, last 50 messages (oldest first), doses, alerts and
+    the last 12 scheduled mood questionnaires (oldest first)."""
     messages = session.scalars(
         select(Message)
         .where(Message.patient_id == patient.id)
@@ -30,6 +32,12 @@ def patient_record(session: Session, patient: Patient) -> dict[str, Any]:
     ).all()
     alerts = session.scalars(
         select(Alert).where(Alert.patient_id == patient.id).order_by(Alert.id)
+    ).all()
+    moods = session.scalars(
+        select(MoodCheck)
+        .where(MoodCheck.patient_id == patient.id)
+        .order_by(MoodCheck.period.desc())
+        .limit(RECENT_MOOD_CHECKS)
     ).all()
     from care.adherence import summary
     from scheduling.preferences import quiet_hours
@@ -82,6 +90,7 @@ def patient_record(session: Session, patient: Patient) -> dict[str, Any]:
                 "segments": m.segments,
                 "error_code": m.error_code,
                 "error_message": m.error_message,
+                "send_after": iso(m.send_after),
                 "created_at": iso(m.created_at),
             }
             for m in reversed(messages)
@@ -104,5 +113,18 @@ def patient_record(session: Session, patient: Patient) -> dict[str, Any]:
                 "created_at": iso(a.created_at),
             }
             for a in alerts
+        ],
+        # due | queued | sent | answered | unanswered | skipped (store.models.MoodCheck).
+        "mood_checks": [
+            {
+                "period": m.period,
+                "instrument": m.instrument,
+                "status": m.status,
+                "due_at": iso(m.due_at),
+                "sent_at": iso(m.sent_at),
+                "answered_at": iso(m.answered_at),
+                "closes_at": iso(m.closes_at),
+            }
+            for m in reversed(moods)
         ],
     }

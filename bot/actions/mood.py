@@ -83,8 +83,24 @@ add_item_validators(ValidatePhq2Form, range(1, 3))
 add_item_validators(ValidatePhq9Form, range(3, 10))
 
 
+def report_mood_check(pseudonym: str, answered: bool) -> int:
+    """Tell the patient's scheduled questionnaire (care/mood_checks.py) that the PHQ-2 was
+    asked, or that it is complete. Returns how many rows moved (0 when none was waiting)."""
+    from care.mood_checks import mark_answered, mark_asked
+    from store.models import utcnow
+    from store.patients import by_pseudonym
+
+    with provider.sessions().begin() as session:
+        patient = by_pseudonym(session, pseudonym)
+        if patient is None:
+            return 0
+        mark = mark_answered if answered else mark_asked
+        return mark(session, patient.id, utcnow())
+
+
 class ActionStartMoodCheck(Action):  # type: ignore[misc]
-    """Start the mood questions with a clean slate (scheduled or offered after a mood report)."""
+    """Start the mood questions with a clean slate (scheduled or offered after a mood
+    report); a scheduled questionnaire waiting to be asked is marked sent."""
 
     def name(self) -> str:
         return ACTION_START_MOOD_CHECK
@@ -92,6 +108,7 @@ class ActionStartMoodCheck(Action):  # type: ignore[misc]
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        await provider.in_thread(report_mood_check, tracker.sender_id, False)
         dispatcher.utter_message(response="utter_mood_intro")
         return [SlotSet(s, None) for s in (*PHQ_SLOTS, "score_id", "phq2_positive")]
 
@@ -134,6 +151,8 @@ class ActionSubmitPhq2(Action):  # type: ignore[misc]
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         one, two = (int(tracker.get_slot(f"phq_{i}") or 0) for i in (1, 2))
+        # The PHQ-2 is complete either way (the PHQ-9 that may follow is another score).
+        await provider.in_thread(report_mood_check, tracker.sender_id, True)
         if phq2_positive(one, two):
             # The rules go on to the PHQ-9 when this slot is true.
             dispatcher.utter_message(response="utter_phq9_intro")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,10 +15,11 @@ from bot.actions import (
     ValidatePhq2Form,
     ValidatePhq9Form,
 )
-from bot.actions.mood import PHQ_SLOTS, REASK
+from bot.actions.mood import PHQ_SLOTS, REASK, report_mood_check
 from escalation.safety import crisis_reply
 from medfollow.runtime import Runtime
-from store.models import Patient, Score
+from scheduling.dispatch import claim
+from store.models import MoodCheck, Patient, Score, utcnow
 from tests.bot.conftest import alerts_of, make_tracker, run_action, run_validator
 
 pytestmark = pytest.mark.usefixtures("db_env")
@@ -197,3 +199,60 @@ def test_it_raises_a_review_when_the_phq9_rises_by_5(rt: Runtime, patient: Patie
     with rt.sessions() as session:
         rules = [a.rules for a in session.scalars(select(Alert))]
     assert rules == ["R16"], "total 7 (mild) but up 5 from 2: the rise rule"
+
+
+def scheduled_row(rt: Runtime, patient: Patient, status: str = "due") -> int:
+    """This period's questionnaire, due a minute ago, its period open for a week."""
+    now = utcnow()
+    with rt.sessions.begin() as session:
+        row = MoodCheck(
+            patient_id=patient.id,
+            period=now.date().isoformat(),
+            due_at=now - timedelta(minutes=1),
+            closes_at=now + timedelta(days=7),
+            status=status,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def mood_row(rt: Runtime, row_id: int) -> MoodCheck:
+    with rt.sessions() as session:
+        return session.get_one(MoodCheck, row_id)
+
+
+@pytest.mark.parametrize(("one", "two"), [("0", "1"), ("2", "2")])
+def test_it_moves_a_scheduled_questionnaire_from_due_to_sent_to_answered(
+    rt: Runtime, patient: Patient, one: str, two: str
+) -> None:
+    row_id = scheduled_row(rt, patient)
+    with rt.sessions.begin() as session:
+        assert claim(session, MoodCheck, row_id, utcnow())  # the scheduler starts it
+    assert mood_row(rt, row_id).status == "queued"
+    before = utcnow()
+    run_action(ActionStartMoodCheck(), make_tracker(sender=patient.pseudonym))
+    asked = mood_row(rt, row_id)
+    assert asked.status == "sent" and asked.sent_at is not None and asked.sent_at >= before
+    slots = answer_items(patient, [one, two])
+    assert mood_row(rt, row_id).status == "sent", "answered once the form is complete"
+    run_action(ActionSubmitPhq2(), make_tracker(sender=patient.pseudonym, slots=slots))
+    done = mood_row(rt, row_id)
+    assert done.status == "answered"
+    assert done.answered_at is not None and done.answered_at >= asked.sent_at
+
+
+def test_it_leaves_a_questionnaire_not_yet_started_and_marks_an_answer_once(
+    rt: Runtime, patient: Patient
+) -> None:
+    """A patient's own mood report starts the PHQ-2 too: a row still due is the
+    scheduler's to start; a second report of the same answer changes nothing."""
+    row_id = scheduled_row(rt, patient)
+    run_action(ActionStartMoodCheck(), make_tracker(sender=patient.pseudonym))
+    assert mood_row(rt, row_id).status == "due"
+    with rt.sessions.begin() as session:
+        session.get_one(MoodCheck, row_id).status = "sent"
+    assert report_mood_check(patient.pseudonym, answered=True) == 1
+    first = mood_row(rt, row_id).answered_at
+    assert report_mood_check(patient.pseudonym, answered=True) == 0
+    assert mood_row(rt, row_id).answered_at == first

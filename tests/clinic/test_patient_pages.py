@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
@@ -29,6 +30,23 @@ def audit(rt: Runtime, action: str) -> list[AuditEvent]:
 
 def charts_of(html: str) -> dict[str, ET.Element]:
     return {key: ET.fromstring(svg) for key, svg in SVG.findall(html)}
+
+
+def test_it_holds_the_notice_of_a_plan_change_made_at_night_for_the_patients_window(
+    signed_in: FlaskClient, rt: Runtime, patient: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    night = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # 03:00 in New York
+    monkeypatch.setattr("care.plans.utcnow", lambda: night)
+    form = {"name": "sertraline", "dose": "100mg", "times": "10:00", "days": "daily"}
+    resp = post(signed_in, f"/clinic/patients/{patient.id}/plan/regimen", form)
+    assert resp.status_code == 302
+    run_jobs(rt)
+    with rt.sessions() as db:
+        [told] = db.scalars(select(Message).where(Message.kind == "plan_change")).all()
+        assert (told.status, told.attempts) == ("held", 0)
+        assert told.send_after == datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    page = signed_in.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "told by text at 09:00 their time" in page
 
 
 @pytest.mark.parametrize(

@@ -4,16 +4,17 @@ died mid-call after STALE_CLAIM_SECONDS (marked failed, never resent)."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy import select, text, update
 
-from conversation.jobs import queued_key
+from care.mood_checks import mark_asked
+from conversation.jobs import queued_key, start_dialogue
 from conversation.sweeper import past_confirm_by, sweep
 from medfollow.runtime import Runtime
 from messaging.outbound import queue_text
-from store.models import Alert, Checkin, Message, Patient, utcnow
+from store.models import Alert, Checkin, Message, MoodCheck, Patient, utcnow
 from tests.conftest import signed_post, sms_params
 
 
@@ -135,3 +136,66 @@ def test_its_every_second_look_for_unconfirmed_texts_reads_only_the_partial_inde
             rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
             plan = "\n".join(str(row[-1]) for row in rows)
     assert "ix_message_confirm_by" in plan, plan
+
+
+def mood_check(
+    rt: Runtime, patient: Patient, period: str, queued: datetime, closes: datetime
+) -> int:
+    with rt.sessions.begin() as session:
+        row = MoodCheck(
+            patient_id=patient.id,
+            period=period,
+            due_at=queued,
+            closes_at=closes,
+            status="queued",
+            queued_at=queued,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_it_starts_again_a_mood_check_whose_start_job_died_before_it_was_asked(
+    rt: Runtime, patient: Patient
+) -> None:
+    now = utcnow()
+    long_ago = now - timedelta(seconds=rt.settings.stale_claim_seconds + 5)
+    lost = mood_check(rt, patient, "2026-11-30", long_ago, now + timedelta(days=3))
+    mood_check(rt, patient, "2026-12-07", now, now + timedelta(days=7))  # just started
+    mood_check(rt, patient, "2026-11-23", long_ago, now - timedelta(minutes=1))  # closed
+    sweep(rt, now)
+    jobs = rt.queue().jobs
+    assert [(j.func_name, j.args[1:]) for j in jobs] == [
+        (
+            "conversation.jobs.start_dialogue",
+            ("EXTERNAL_mood_check", {"mood_check_id": str(lost)}),
+        )
+    ], "only the open questionnaire started long ago, once"
+    sweep(rt, now + timedelta(seconds=1))
+    assert len(rt.queue().jobs) == 1, "not again on the next sweep"
+
+
+def test_it_does_not_ask_a_mood_check_again_that_another_start_asked(
+    rt: Runtime, patient: Patient
+) -> None:
+    """Two starts of one questionnaire (the sweeper's and a slow first one): the second
+    finds it sent and returns without calling Rasa (nothing listens at RASA_URL here)."""
+    now = utcnow()
+    row_id = mood_check(rt, patient, "2026-11-30", now, now + timedelta(days=3))
+    with rt.sessions.begin() as session:
+        mark_asked(session, patient.id, now)
+    assert start_dialogue(patient.id, "EXTERNAL_mood_check", {"mood_check_id": str(row_id)}) == 0
+    with rt.sessions() as session:
+        assert session.get_one(MoodCheck, row_id).status == "sent"
+
+
+def test_it_skips_a_mood_check_whose_patient_was_paused_before_it_started(
+    rt: Runtime, patient: Patient
+) -> None:
+    now = utcnow()
+    row_id = mood_check(rt, patient, "2026-11-30", now, now + timedelta(days=3))
+    with rt.sessions.begin() as session:
+        session.get_one(Patient, patient.id).status = "paused"
+    assert start_dialogue(patient.id, "EXTERNAL_mood_check", {"mood_check_id": str(row_id)}) == 0
+    with rt.sessions() as session:
+        assert session.get_one(MoodCheck, row_id).status == "skipped"

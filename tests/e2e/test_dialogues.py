@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -11,7 +12,17 @@ from conversation.jobs import enqueue_trigger
 from education.library import load_library
 from medfollow.runtime import Runtime
 from medfollow.stack import Stack
-from store.models import Alert, Checkin, DoseEvent, Message, Patient, Score, SideEffectReport
+from store.models import (
+    Alert,
+    Checkin,
+    DoseEvent,
+    Message,
+    MoodCheck,
+    Patient,
+    Score,
+    SideEffectReport,
+    utcnow,
+)
 from tests.e2e.helpers import enrol_patient, post_sms, thread, wait_for
 
 Stacked = tuple[Stack, Runtime]
@@ -137,19 +148,43 @@ def test_it_sizes_a_side_effect_with_fibser(stack: Stacked) -> None:
     assert [(a.tier, a.rules) for a in alerts] == [("prompt", "R14")]
 
 
+def queued_mood_check(rt: Runtime, patient: Patient) -> int:
+    now = utcnow()
+    with rt.sessions.begin() as session:
+        row = MoodCheck(
+            patient_id=patient.id,
+            period=now.date().isoformat(),
+            due_at=now,
+            closes_at=now + timedelta(days=7),
+            status="queued",
+            queued_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def mood_status(rt: Runtime, row_id: int) -> str:
+    with rt.sessions() as session:
+        return session.get_one(MoodCheck, row_id).status
+
+
 def test_it_goes_from_a_positive_phq2_to_the_phq9(stack: Stacked) -> None:
     _, rt = stack
     patient = enrol_patient(rt, "+15555550405", "Eli Example")
     mark = last_id(rt, patient.id)
-    enqueue_trigger(rt, patient.id, "EXTERNAL_mood_check", {})
+    row_id = queued_mood_check(rt, patient)  # as the scheduler starts it, naming its row
+    enqueue_trigger(rt, patient.id, "EXTERNAL_mood_check", {"mood_check_id": str(row_id)})
     wait_for(
         lambda: [m for m in outbound_after(rt, patient.id, mark) if "interest" in m.body],
         30,
         "PHQ item 1",
     )
+    assert mood_status(rt, row_id) == "sent"
     say(rt, patient, "2", "down, depressed")
     replies = say(rt, patient, "more than half the days", "few more")
     assert "sleep" in replies.lower()
+    assert mood_status(rt, row_id) == "answered", "the PHQ-2 is complete"
     for answer, next_words in (
         ("1", "tired"),
         ("0", "appetite"),

@@ -105,6 +105,7 @@ def test_it_enrols_a_patient_and_shows_the_record_as_json(rt: Runtime) -> None:
         "alerts",
         "adherence",
         "schedule",
+        "mood_checks",
     }
     assert record["schedule"]["quiet_hours"] == "09:00-20:00"
     p = record["patient"]
@@ -122,6 +123,7 @@ def test_it_enrols_a_patient_and_shows_the_record_as_json(rt: Runtime) -> None:
     assert record["messages"] == []
     assert record["dose_events"] == []
     assert record["alerts"] == []
+    assert record["mood_checks"] == []
 
 
 @pytest.mark.parametrize("phone", ["(555) 555-0177", "555-555-0177", "+1 555 555 0177"])

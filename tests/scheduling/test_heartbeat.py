@@ -13,6 +13,7 @@ from escalation.paging import page_alert
 from medfollow.runtime import URGENT_QUEUE, Runtime
 from scheduling.dispatch import dispatch_due, plan_checkins
 from scheduling.heartbeat import SCHEDULER, SENDING, Watchdog, beat, watch
+from scheduling.mood import dispatch_mood, plan_mood_checks
 from scheduling.rounds import scheduling_round
 from store.models import Alert, AlertDelivery, Message, utcnow
 from tests.conftest import run_jobs
@@ -73,6 +74,17 @@ def test_it_alerts_when_started_checkins_are_not_sent(rt: Runtime) -> None:
     assert watch(rt.sessions, rt.settings, T + timedelta(minutes=12)) == []
     [alert] = alerts(rt)
     assert (alert.patient_id, alert.kind) == (None, "system:sending")
+
+
+def test_it_alerts_when_a_started_mood_questionnaire_is_not_asked(rt: Runtime) -> None:
+    enrol(rt, "+15555550761", "America/New_York", ("09:00",), created_at=T - timedelta(days=7))
+    plan_mood_checks(rt, T + timedelta(hours=2))  # 11:00 in New York, the period's first day
+    assert dispatch_mood(rt, T + timedelta(hours=2)) == 1  # queued; no worker asks it
+    with rt.sessions.begin() as session:
+        beat(session, SCHEDULER, T + timedelta(hours=2, minutes=11))
+    assert watch(rt.sessions, rt.settings, T + timedelta(hours=2, minutes=9)) == []
+    [raised] = watch(rt.sessions, rt.settings, T + timedelta(hours=2, minutes=11))
+    assert raised.name == SENDING
 
 
 def test_it_pages_a_system_alert_without_a_patient(rt: Runtime) -> None:

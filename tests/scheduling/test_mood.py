@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from care.mood_checks import mark_answered, mark_asked
 from medfollow.runtime import Runtime
 from scheduling.mood import dispatch_mood, period_start, plan_mood_checks
-from store.models import MoodCheck
+from store.models import MoodCheck, Patient
+from store.records import patient_record
 from tests.scheduling.conftest import enrol, jobs, ticks
 
 ENROLLED = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
@@ -40,9 +42,11 @@ def test_it_starts_one_phq2_a_week_however_often_it_plans(rt: Runtime) -> None:
     for at in ticks(ENROLLED, ENROLLED + timedelta(days=22), timedelta(hours=11)):
         assert plan_mood_checks(rt, at) == 0, "a restarted scheduler plans nothing new"
     found = rows(rt)
+    # No worker ran the start jobs here: a period that closed with its questionnaire
+    # never asked leaves it skipped (the dialogue marks it sent when it asks).
     assert [(r.period, r.status) for r in found] == [
-        ("2026-11-09", "queued"),
-        ("2026-11-16", "queued"),
+        ("2026-11-09", "skipped"),
+        ("2026-11-16", "skipped"),
         ("2026-11-23", "queued"),
     ]
     # 11:00 New York (EST, -5) on each period's first day, started at that tick.
@@ -50,7 +54,9 @@ def test_it_starts_one_phq2_a_week_however_often_it_plans(rt: Runtime) -> None:
         datetime(2026, 11, d, 16, 0, tzinfo=UTC) for d in (9, 16, 23)
     ]
     assert [r.queued_at for r in found] == [r.due_at for r in found]
-    assert jobs(rt) == [(patient.id, "EXTERNAL_mood_check", {})] * 3
+    assert jobs(rt) == [
+        (patient.id, "EXTERNAL_mood_check", {"mood_check_id": str(r.id)}) for r in found
+    ]
 
 
 def test_it_follows_the_plans_cadence_and_sends_none_when_it_is_zero(rt: Runtime) -> None:
@@ -100,3 +106,49 @@ def test_it_waits_for_a_quiet_conversation_before_the_questionnaire(rt: Runtime)
     assert dispatch_mood(rt, eleven) == 0
     assert dispatch_mood(rt, eleven + timedelta(minutes=11)) == 1
     assert [args[1] for args in jobs(rt)] == ["EXTERNAL_dose_checkin", "EXTERNAL_mood_check"]
+
+
+def test_it_ends_a_questionnaire_asked_and_not_answered_when_its_period_closes(
+    rt: Runtime,
+) -> None:
+    enrol(rt, "+15555550756", "America/New_York", ("09:00",), created_at=ENROLLED)
+    eleven = datetime(2026, 11, 9, 16, 0, tzinfo=UTC)  # Monday 9 November, 11:00
+    plan_mood_checks(rt, eleven)
+    assert dispatch_mood(rt, eleven) == 1
+    [row] = rows(rt)
+    with rt.sessions.begin() as session:  # the dialogue asked it (bot/actions/mood.py)
+        assert mark_asked(session, row.patient_id, eleven + timedelta(minutes=1)) == 1
+    closes = datetime(2026, 11, 16, 5, 0, tzinfo=UTC)  # Monday 16 November, 00:00
+    dispatch_mood(rt, closes - timedelta(minutes=1))
+    assert [r.status for r in rows(rt)] == ["sent"], "still open a minute before"
+    dispatch_mood(rt, closes)
+    [closed] = rows(rt)
+    assert (closed.status, closed.answered_at) == ("unanswered", None)
+    with rt.sessions.begin() as session:  # an answer after the period changes nothing
+        assert mark_answered(session, row.patient_id, closes + timedelta(hours=1)) == 0
+    assert [r.status for r in rows(rt)] == ["unanswered"]
+    with rt.sessions() as session:  # `medfollow patient show --json` shows it
+        shown = patient_record(session, session.get_one(Patient, row.patient_id))
+    [mood] = shown["mood_checks"]
+    assert (mood["period"], mood["status"], mood["answered_at"]) == (
+        "2026-11-09",
+        "unanswered",
+        None,
+    )
+    assert mood["sent_at"] == (eleven + timedelta(minutes=1)).isoformat()
+
+
+def test_it_leaves_an_answered_questionnaire_answered_when_its_period_closes(
+    rt: Runtime,
+) -> None:
+    enrol(rt, "+15555550757", "America/New_York", ("09:00",), created_at=ENROLLED)
+    eleven = datetime(2026, 11, 9, 16, 0, tzinfo=UTC)
+    plan_mood_checks(rt, eleven)
+    dispatch_mood(rt, eleven)
+    [row] = rows(rt)
+    with rt.sessions.begin() as session:
+        mark_asked(session, row.patient_id, eleven)
+        assert mark_answered(session, row.patient_id, eleven + timedelta(minutes=3)) == 1
+    dispatch_mood(rt, datetime(2026, 11, 16, 6, 0, tzinfo=UTC))
+    [done] = rows(rt)
+    assert (done.status, done.answered_at) == ("answered", eleven + timedelta(minutes=3))
