@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from compliance.consent import INVITED, opt_in, text_reply_event
@@ -72,6 +72,8 @@ def store_inbound(
     if session.scalars(select(Message.id).where(Message.provider_sid == sid)).first():
         return None
     patient = by_phone(session, phone)
+    if patient is not None:
+        in_arrival_order(session, patient.id)
     msg = Message(
         direction="inbound",
         provider_sid=sid,
@@ -86,6 +88,24 @@ def store_inbound(
     if patient is not None:
         follow_texted(session, patient, to, pool)
     return msg
+
+
+# The first key of the two-key advisory locks this module takes (any constant that no
+# other lock of this database uses): "inbound rows of one patient".
+INBOUND_LOCK_SPACE = 4_201
+
+
+def in_arrival_order(session: Session, patient_id: int) -> None:
+    """Make one patient's inbound rows commit in the order of their ids.
+
+    Workers answer a patient's messages in id order, taking what is committed. Two
+    webhook requests for one patient at once (a burst of texts) take ids in one order
+    and may commit in the other: a worker would then answer the later text first. Held
+    to the end of the transaction, this lock makes the second request wait for the
+    first's commit before it takes its id. SQLite needs none: it has one writer at a
+    time, from its first write to its commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(INBOUND_LOCK_SPACE, patient_id)))
 
 
 def triage(
