@@ -13,21 +13,17 @@
 
 from __future__ import annotations
 
-import argparse
 import os
-import shlex
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from api.tokens import create_token
+from bench.harness import measure_both, run_lines, run_main
 from bench.patient_page import seed
-from bench.report import write_section
-from bench.webhook_ack import create_database, drop_database, percentile
+from bench.webhook_ack import percentile
 from medfollow.runtime import Runtime
 from medfollow.settings import Settings
 from store.db import dispose_all
@@ -88,9 +84,6 @@ def render(results: dict[str, Result], requests: int, wall: float) -> str:
                 f"| {db} | `{path}` | {requests} | {p50:.1f} | {p90:.1f} | {top:.1f} "
                 f"| {size / 1024:.0f} |"
             )
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    python = os.path.relpath(sys.executable)
-    command = shlex.join([python, "-m", "bench.api", *sys.argv[1:]])
     return "\n".join(
         [
             BEGIN,
@@ -102,9 +95,7 @@ def render(results: dict[str, Result], requests: int, wall: float) -> str:
             "FHIR export builds and validates the whole record (about 1,200 resources). Flask",
             "test client in one process, no HTTP, one request at a time.",
             "",
-            f"- Machine: {os.cpu_count()} CPUs; date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-            f"load average at end {load} (1 / 5 / 15 min)",
-            f"- Command: `{command}` (wall time {wall:.0f} s)",
+            *run_lines("bench.api", wall),
             "",
             "| database | path | requests | p50 ms | p90 ms | max ms | answer KiB |",
             "|---|---|---:|---:|---:|---:|---:|",
@@ -115,28 +106,8 @@ def render(results: dict[str, Result], requests: int, wall: float) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--requests", type=int, default=30)
-    parser.add_argument("--out", type=Path, default=None, help="markdown file to update")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    results: dict[str, Result] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        pg = create_database()
-        try:
-            log("PostgreSQL")
-            results["PostgreSQL"] = measure(pg, args.requests, Path(tmp))
-        finally:
-            dispose_all()
-            drop_database(pg)
-        log("SQLite")
-        results["SQLite"] = measure(f"sqlite:///{tmp}/bench.db", args.requests, Path(tmp))
-    section = render(results, args.requests, time.monotonic() - started)
-    print(section)
-    if args.out is not None:
-        write_section(args.out, section, BEGIN, END)
-    return 0
+    return measure_both(argv, __doc__, 30, measure, render, (BEGIN, END), log)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_main(main, log)

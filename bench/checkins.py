@@ -48,8 +48,6 @@ import argparse
 import os
 import random
 import shlex
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -58,23 +56,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from zoneinfo import ZoneInfo
 
 from redis import Redis
 from rq import Worker
 from sqlalchemy import func, insert, select, update
 
-from bench.report import write_section
-from bench.webhook_ack import (
-    _attempt,
-    cpu_model,
-    create_database,
-    drop_database,
-    free_port,
-    machine_busy,
-    process_cpu,
-)
+from bench.harness import clean_up, clean_up_step, create_database, free_port, publish, run_main
+from bench.webhook_ack import cpu_model, machine_busy, process_cpu
 from conversation.jobs import enqueue_flush
 from medfollow.runtime import Runtime
 from medfollow.settings import Settings
@@ -82,7 +71,6 @@ from medfollow.stack import Stack
 from messaging.outbound import queue_text
 from messaging.ratelimit import KEY_PREFIX
 from scheduling.dispatch import dispatch_due, plan_checkins
-from store.db import dispose_all
 from store.migrate import upgrade
 from store.models import Checkin, Clinic, Medication, Message, Patient, Regimen, utcnow
 
@@ -138,20 +126,37 @@ def pool_numbers(count: int) -> tuple[str, ...]:
     return tuple(f"+{FIRST_NUMBER + k}" for k in range(count))
 
 
+def phone(i: int) -> str:
+    return f"+1555{i:07d}"
+
+
 def enrol_bulk(rt: Runtime, count: int, zones: Sequence[str]) -> None:
-    """Enrol `count` patients with one twice-daily medicine each, in bulk inserts, spread
-    over the sending pool in turn."""
+    """Enrol `count` patients with one twice-daily medicine each, in bulk inserts."""
+    clinic_id, med_id = clinic_and_medicine(rt)
+    enrol_range(rt, clinic_id, med_id, range(count), zones)
+
+
+def clinic_and_medicine(rt: Runtime) -> tuple[int, int]:
+    """A clinic and a medicine for bulk-enrolled patients; their ids."""
     s = rt.settings
-    pool = s.sending_pool
-    now = utcnow()
     with rt.sessions.begin() as session:
         clinic = Clinic(name=s.clinic_name, phone=s.clinic_phone, hours=s.clinic_hours)
         med = Medication(name="lithium")
         session.add_all([clinic, med])
         session.flush()
-        clinic_id, med_id = clinic.id, med.id
-    for first in range(0, count, INSERT_ROWS):
-        block = range(first, min(count, first + INSERT_ROWS))
+        return clinic.id, med.id
+
+
+def enrol_range(
+    rt: Runtime, clinic_id: int, med_id: int, numbers: range, zones: Sequence[str]
+) -> None:
+    """Patients `phone(i)` for i in `numbers`, each with the medicine twice a day and the
+    zone zones[i % len(zones)] and the sending number pool[i % len(pool)], INSERT_ROWS to a
+    transaction."""
+    pool = rt.settings.sending_pool
+    now = utcnow()
+    for first in range(numbers.start, numbers.stop, INSERT_ROWS):
+        block = range(first, min(numbers.stop, first + INSERT_ROWS))
         with rt.sessions.begin() as session:
             ids = session.scalars(
                 insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
@@ -159,7 +164,7 @@ def enrol_bulk(rt: Runtime, count: int, zones: Sequence[str]) -> None:
                     {
                         "clinic_id": clinic_id,
                         "pseudonym": os.urandom(16).hex(),
-                        "phone": f"+1555{i:07d}",
+                        "phone": phone(i),
                         "display_name": f"Bench Patient {i}",
                         "timezone": zones[i % len(zones)],
                         "sending_number": pool[i % len(pool)],
@@ -403,6 +408,29 @@ def built(script: str) -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
+def bench_stack(
+    settings: Settings,
+    env: dict[str, str],
+    *,
+    workers: int,
+    web_workers: int = 2,
+    action_servers: int = 1,
+) -> Stack:
+    """The whole stack with the Prism mock of Twilio (not started), Rasa from the cached
+    set-up."""
+    rasa_venv, model = built("setup_rasa.sh"), built("train_rasa.sh")
+    return Stack(
+        settings,
+        env,
+        rasa_venv,
+        model,
+        workers=workers,
+        web_workers=web_workers,
+        action_servers=action_servers,
+        with_prism=True,
+    )
+
+
 def stack_env(
     tmp: Path, db_url: str, redis_url: str, limit: float, numbers: int = 1
 ) -> dict[str, str]:
@@ -432,16 +460,22 @@ def stack_env(
 
 
 def set_limit(stack: Stack, redis: Redis, limit: float) -> None:
-    """Restart the workers with another send rate limit. RQ's scheduler lock (held by one
-    worker, expiring a minute after its holder stops) is cleared in between, so a new
-    worker takes it at once: texts waiting for their slot need it."""
+    """Restart the workers with another send rate limit."""
+    restart_workers(stack, redis, {"SEND_RATE_PER_NUMBER": f"{limit:g}"})
+
+
+def restart_workers(stack: Stack, redis: Redis, changes: dict[str, str]) -> None:
+    """Restart the RQ workers with these environment changes. RQ's scheduler lock (held
+    by one worker, expiring a minute after its holder stops) is cleared in between, so a
+    new worker takes it at once: texts waiting for their slot need it."""
     workers = [p.name for p in stack.procs if p.name.startswith("worker")]
     for name in workers:
         stack.stop_one(name)
     for key in redis.scan_iter("rq:scheduler-lock:*"):
         redis.delete(key)
     for name in workers:
-        stack.proc(name).env["SEND_RATE_PER_NUMBER"] = f"{limit:g}"
+        proc = stack.proc(name)
+        proc.env = {**proc.env, **changes}
         stack.start_one(name)
     deadline = time.monotonic() + 60
     while len(Worker.all(connection=redis)) < len(workers) and time.monotonic() < deadline:
@@ -611,13 +645,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
     random.seed(5)
     started_at, load_at_start, t_start = datetime.now(UTC), os.getloadavg(), time.monotonic()
     zones = ZONES[: args.zones]
@@ -634,14 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         upgrade(db_url)
         if not args.no_dispatch:
             log("starting the stack (Rasa, actions, web, workers, Prism)")
-            stack = Stack(
-                settings,
-                env,
-                built("setup_rasa.sh"),
-                built("train_rasa.sh"),
-                workers=args.workers,
-                with_prism=True,
-            )
+            stack = bench_stack(settings, env, workers=args.workers)
             stack.start()
             stack.wait_ready(timeout=READY_SECONDS)
             stack.stop_one("scheduler")
@@ -665,32 +687,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         section = render(
             args, planning, dispatches, started_at, load_at_start, time.monotonic() - t_start
         )
-        print(section)
-        write_section(args.out, section, BEGIN, END)
-        log(f"written to {args.out}")
+        publish(section, args.out, (BEGIN, END), log)
         return 0
     finally:
         if stack is not None:
-            _attempt("stop the stack", stack.stop)
-        if args.keep_logs is not None:
-            _attempt(
-                "keep logs",
-                lambda: shutil.copytree(workdir / "logs", args.keep_logs, dirs_exist_ok=True),
-            )
-        _attempt("flush redis", redis.flushdb)
-        _attempt("close redis", redis.close)
-        _attempt("dispose engines", dispose_all)
-        if db_url is not None:
-            url = db_url
-            _attempt("drop database", lambda: drop_database(url))
-            _attempt("drop rasa database", lambda: drop_database(url + "_rasa"))
-        shutil.rmtree(workdir, ignore_errors=True)
-        log(f"cleaned up; total wall time {time.monotonic() - t_start:.0f} s")
+            clean_up_step(log, "stop the stack", stack.stop)
+        clean_up(log, redis, db_url, workdir, t_start, args.keep_logs)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        log("interrupted")
-        sys.exit(130)
+    run_main(main, log)

@@ -12,21 +12,17 @@
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
-import shlex
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.report import write_section
-from bench.webhook_ack import create_database, drop_database, percentile
+from bench.harness import measure_both, run_lines, run_main
+from bench.webhook_ack import percentile
 from care.plans import change_regimen
 from clinic.signin import set_password
 from medfollow.runtime import Runtime
@@ -210,9 +206,6 @@ def render(results: dict[str, Result], requests: int, wall: float) -> str:
             f"| {db} | {requests} | {p50:.1f} | {p90:.1f} | {top:.1f} | {r.cpu * 1000:.1f} "
             f"| {r.size / 1024:.0f} |"
         )
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    python = os.path.relpath(sys.executable)
-    command = shlex.join([python, "-m", "bench.patient_page", *sys.argv[1:]])
     return "\n".join(
         [
             BEGIN,
@@ -223,9 +216,7 @@ def render(results: dict[str, Result], requests: int, wall: float) -> str:
             "8 PHQ-9s, 4 GAD-7s, 20 side-effect reports, 10 alerts, 2 plan changes. Flask test",
             "client in one process, no HTTP, one request at a time.",
             "",
-            f"- Machine: {os.cpu_count()} CPUs; date {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-            f"load average at end {load} (1 / 5 / 15 min)",
-            f"- Command: `{command}` (wall time {wall:.0f} s)",
+            *run_lines("bench.patient_page", wall),
             "",
             "| database | requests | p50 ms | p90 ms | max ms | CPU ms (p50) | page KiB |",
             "|---|---:|---:|---:|---:|---:|---:|",
@@ -240,28 +231,8 @@ def render(results: dict[str, Result], requests: int, wall: float) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--requests", type=int, default=50)
-    parser.add_argument("--out", type=Path, default=None, help="markdown file to update")
-    args = parser.parse_args(argv)
-    started = time.monotonic()
-    results: dict[str, Result] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        pg = create_database()
-        try:
-            log("PostgreSQL")
-            results["PostgreSQL"] = measure(pg, args.requests, Path(tmp))
-        finally:
-            dispose_all()
-            drop_database(pg)
-        log("SQLite")
-        results["SQLite"] = measure(f"sqlite:///{tmp}/bench.db", args.requests, Path(tmp))
-    section = render(results, args.requests, time.monotonic() - started)
-    print(section)
-    if args.out is not None:
-        write_section(args.out, section, BEGIN, END)
-    return 0
+    return measure_both(argv, __doc__, 50, measure, render, (BEGIN, END), log)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_main(main, log)

@@ -44,8 +44,6 @@ import http.client
 import math
 import os
 import shlex
-import shutil
-import signal
 import socket
 import sys
 import tempfile
@@ -55,42 +53,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from urllib.parse import urlsplit
 
 from redis import Redis
-from rq import Worker
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from api.tokens import create_token
 from bench.checkins import (
-    INSERT_ROWS,
     READY_SECONDS,
     ZONES,
     Timed,
-    built,
-    dose_times,
+    bench_stack,
+    clinic_and_medicine,
+    enrol_range,
+    phone,
+    restart_workers,
     stack_env,
     timed_plan,
 )
-from bench.report import write_section
-from bench.webhook_ack import (
-    HOST,
-    LoadGenerator,
-    PayloadMaker,
-    _attempt,
-    cpu_model,
-    create_database,
-    drop_database,
-    machine_busy,
-    percentile,
-)
+from bench.harness import HOST, clean_up, clean_up_step, create_database, publish, run_main
+from bench.webhook_ack import LoadGenerator, PayloadMaker, cpu_model, machine_busy, percentile
 from medfollow.runtime import QUEUES, Runtime
 from medfollow.settings import Settings
 from medfollow.stack import Stack, consecutive_urls
-from store.db import dispose_all
 from store.migrate import upgrade
-from store.models import Clinic, Medication, Message, Patient, Regimen, utcnow
+from store.models import Message, Patient, utcnow
 
 BEGIN = "<!-- bench:turns -->"
 END = "<!-- /bench:turns -->"
@@ -107,10 +94,6 @@ def log(text: str) -> None:
 
 
 # --- patients (not timed) ------------------------------------------------------------
-
-
-def phone(i: int) -> str:
-    return f"+1555{i:07d}"
 
 
 @dataclass
@@ -131,49 +114,9 @@ class Cohort:
 
 def enrol_up_to(rt: Runtime, cohort: Cohort, size: int) -> None:
     """Bulk-insert patients (one twice-daily medicine each) until there are `size`."""
-    now = utcnow()
     if cohort.clinic_id == 0:
-        s = rt.settings
-        with rt.sessions.begin() as session:
-            clinic = Clinic(name=s.clinic_name, phone=s.clinic_phone, hours=s.clinic_hours)
-            med = Medication(name="lithium")
-            session.add_all([clinic, med])
-            session.flush()
-            cohort.clinic_id, cohort.medication_id = clinic.id, med.id
-    for first in range(cohort.size, size, INSERT_ROWS):
-        block = range(first, min(size, first + INSERT_ROWS))
-        with rt.sessions.begin() as session:
-            ids = session.scalars(
-                insert(Patient).returning(Patient.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "clinic_id": cohort.clinic_id,
-                        "pseudonym": os.urandom(16).hex(),
-                        "phone": phone(i),
-                        "display_name": f"Bench Patient {i}",
-                        "timezone": ZONES[i % len(ZONES)],
-                        "consent_version": "v1",
-                        "consent_at": now,
-                        "created_at": now,
-                    }
-                    for i in block
-                ],
-            ).all()
-            session.execute(
-                insert(Regimen),
-                [
-                    {
-                        "patient_id": pid,
-                        "medication_id": cohort.medication_id,
-                        "dose": "300mg",
-                        "times": dose_times(i),
-                        "days": "daily",
-                        "active": True,
-                        "started_at": now,
-                    }
-                    for pid, i in zip(ids, block, strict=True)
-                ],
-            )
+        cohort.clinic_id, cohort.medication_id = clinic_and_medicine(rt)
+    enrol_range(rt, cohort.clinic_id, cohort.medication_id, range(cohort.size, size), ZONES)
     cohort.size = max(cohort.size, size)
 
 
@@ -468,20 +411,8 @@ def free_block(count: int) -> int:
 
 
 def use_rasa(stack: Stack, redis: Redis, urls: Sequence[str]) -> None:
-    """Restart the RQ workers talking to the first len(urls) Rasa servers only (as
-    bench.checkins.set_limit: RQ's scheduler lock is cleared so a new worker takes it)."""
-    workers = [p.name for p in stack.procs if p.name.startswith("worker")]
-    for name in workers:
-        stack.stop_one(name)
-    for key in redis.scan_iter("rq:scheduler-lock:*"):
-        redis.delete(key)
-    for name in workers:
-        proc = stack.proc(name)
-        proc.env = {**proc.env, "RASA_URLS": ",".join(urls)}
-        stack.start_one(name)
-    deadline = time.monotonic() + 60
-    while len(Worker.all(connection=redis)) < len(workers) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    """Restart the RQ workers talking to the first len(urls) Rasa servers only."""
+    restart_workers(stack, redis, {"RASA_URLS": ",".join(urls)})
 
 
 # --- report --------------------------------------------------------------------------
@@ -675,13 +606,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
     sys.setswitchinterval(0.001)  # the generator's clock thread must wake on time
     started_at, load_at_start, t_start = datetime.now(UTC), os.getloadavg(), time.monotonic()
     servers = max(args.rasa_list)
@@ -710,15 +636,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         rt = Runtime(settings)
         upgrade(db_url)
         log(f"starting the stack ({servers} Rasa, {args.workers} workers, web, Prism)")
-        stack = Stack(
+        stack = bench_stack(
             settings,
             env,
-            built("setup_rasa.sh"),
-            built("train_rasa.sh"),
             workers=args.workers,
             web_workers=args.web_workers,
             action_servers=servers,
-            with_prism=True,
         )
         stack.start()
         stack.wait_ready(timeout=READY_SECONDS)
@@ -793,34 +716,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_at_start,
             time.monotonic() - t_start,
         )
-        print(section)
-        write_section(args.out, section, BEGIN, END)
-        log(f"written to {args.out}")
+        publish(section, args.out, (BEGIN, END), log)
         return 0
     finally:
         if gen is not None:
-            _attempt("stop load generator", gen.close)
+            clean_up_step(log, "stop load generator", gen.close)
         if stack is not None:
-            _attempt("stop the stack", stack.stop)
-        if args.keep_logs is not None:
-            _attempt(
-                "keep logs",
-                lambda: shutil.copytree(workdir / "logs", args.keep_logs, dirs_exist_ok=True),
-            )
-        _attempt("flush redis", redis.flushdb)
-        _attempt("close redis", redis.close)
-        _attempt("dispose engines", dispose_all)
-        if db_url is not None:
-            url = db_url
-            _attempt("drop database", lambda: drop_database(url))
-            _attempt("drop rasa database", lambda: drop_database(url + "_rasa"))
-        shutil.rmtree(workdir, ignore_errors=True)
-        log(f"cleaned up; total wall time {time.monotonic() - t_start:.0f} s")
+            clean_up_step(log, "stop the stack", stack.stop)
+        clean_up(log, redis, db_url, workdir, t_start, args.keep_logs)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        log("interrupted")
-        sys.exit(130)
+    run_main(main, log)

@@ -44,28 +44,31 @@ import math
 import os
 import queue
 import shlex
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-import psycopg
 from redis import Redis
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from bench.report import write_section
+from bench.harness import (
+    HOST,
+    clean_up,
+    clean_up_step,
+    create_database,
+    free_port,
+    publish,
+    run_main,
+)
 from medfollow.settings import Settings
 from store.db import dispose_all, session_factory
 from store.enrolment import enrol, ensure_clinic, parse_med
@@ -73,11 +76,7 @@ from store.migrate import upgrade
 from store.models import Message
 
 ROOT = Path(__file__).resolve().parent.parent
-# As in tests/conftest.py; scripts/setup_system.sh exports a URL with a password where
-# PostgreSQL does not trust local TCP connections. Loopback only.
-PG_ADMIN = os.environ.get("MEDFOLLOW_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = "redis://127.0.0.1:6379/12"
-HOST = "127.0.0.1"
 PATH = "/twilio/sms"
 BEGIN = "<!-- bench:webhook_ack -->"
 END = "<!-- /bench:webhook_ack -->"
@@ -101,22 +100,6 @@ def log(text: str) -> None:
 
 
 # --- setup: database, patients, server -------------------------------------------------
-
-
-def create_database() -> str:
-    """A fresh PostgreSQL database (same scheme as tests/conftest.py); returns its URL."""
-    if urlsplit(PG_ADMIN).hostname != HOST:
-        raise SystemExit(f"the benchmark runs on {HOST} only; MEDFOLLOW_TEST_PG points elsewhere")
-    name = f"medfollow_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def patient_phone(i: int) -> str:
@@ -152,13 +135,6 @@ def count_inbound(url: str) -> int:
             select(func.count()).select_from(Message).where(Message.direction == "inbound")
         )
     return int(n or 0)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def server_env(db_url: str, port: int, redis_url: str = REDIS_URL) -> dict[str, str]:
@@ -752,23 +728,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
-def _attempt(label: str, action: Callable[[], object]) -> None:
-    """Run one clean-up step; report a failure and carry on with the others."""
-    try:
-        action()
-    except Exception as exc:  # noqa: BLE001 - clean-up must go on
-        log(f"clean-up step {label!r} failed: {type(exc).__name__}: {exc}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     rates: list[float] = args.rate_list
     duration: float = args.duration
-    signal.signal(signal.SIGTERM, _on_sigterm)
     sys.setswitchinterval(0.001)  # the clock thread must wake on time among the senders
     started_at = datetime.now(UTC)
     load_at_start = os.getloadavg()
@@ -856,27 +819,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             hold=args.hold,
             p99_limit=args.p99_limit,
         )
-        print(section)
-        write_section(args.out, section, BEGIN, END)
-        log(f"written to {args.out}")
+        publish(section, args.out, (BEGIN, END), log)
         return 0
     finally:
         if gen is not None:
-            _attempt("stop load generator", gen.close)
+            clean_up_step(log, "stop load generator", gen.close)
         if proc is not None:
-            _attempt("stop gunicorn", lambda: stop_gunicorn(proc))
-        _attempt("flush redis db 12", redis.flushdb)
-        _attempt("close redis", redis.close)
-        _attempt("dispose engines", dispose_all)
-        if db_url is not None:
-            _attempt("drop database", lambda: drop_database(db_url))
-        shutil.rmtree(workdir, ignore_errors=True)
-        log(f"cleaned up; total wall time {time.monotonic() - t_start:.0f} s")
+            clean_up_step(log, "stop gunicorn", lambda: stop_gunicorn(proc))
+        clean_up(log, redis, db_url, workdir, t_start)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        log("interrupted")
-        sys.exit(130)
+    run_main(main, log)

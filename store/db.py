@@ -45,9 +45,13 @@ def session_factory(url: str | Secret) -> sessionmaker[Session]:
 
 
 def dispose_all() -> None:
-    """Close every pooled connection (tests dropping their databases call this)."""
-    for factory in list(_factories.values()):
+    """Close every pooled connection (tests dropping their databases call this).
+
+    The engines stay registered: whoever still holds a sessionmaker (a session-scoped
+    test stack's runtime) may use it again, which opens a new connection, and the next
+    dispose_all must close that one too. Forgetting the engines here left such a
+    connection open until garbage collection, after its database was dropped."""
+    for factory in _factories.values():
         bind = factory.kw.get("bind")
         if bind is not None:
             bind.dispose()
-    _factories.clear()
