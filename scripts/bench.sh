@@ -18,6 +18,7 @@ if [ -n "${BENCH_SMALL:-}" ]; then
     --rasa 1,2 --workers 2 --drain 60 --scheduler-seconds 5)
   page=(--requests 10)
   api=(--requests 5)
+  jobs=(--jobs 20)
 else
   ack=(--rates 50,200 --duration 30 --find-max 100,150,200,250,300,400 --hold 60)
   checkins=()
@@ -25,6 +26,7 @@ else
     --drain 75)
   page=(--requests 50)
   api=(--requests 20)
+  jobs=(--jobs 100)
 fi
 say "webhook acknowledgement latency (50 and 200 requests/s, 30 s each; highest rate held 60 s)"
 .venv/bin/python -m bench.webhook_ack "${ack[@]}" --out "$out" "$@"
@@ -37,4 +39,6 @@ say "clinician patient page (a busy eight weeks, 50 requests per database)"
 .venv/bin/python -m bench.patient_page "${page[@]}" --out "$out"
 say "JSON API reads and FHIR export (the same busy patient, 20 requests per path and database)"
 .venv/bin/python -m bench.api "${api[@]}" --out "$out"
+say "RQ worker: CPU per job, forked per job against in-process"
+.venv/bin/python -m bench.worker_jobs "${jobs[@]}" --out "$out"
 say "benchmarks done in ${SECONDS} s; figures in $out"
