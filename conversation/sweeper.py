@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from scheduling.mood import MOOD_INTENT
 from scheduling.mood import entities as mood_entities
 from scheduling.preferences import check_defaults
 from scheduling.rounds import Round, scheduling_round
-from store.models import Checkin, Message, MoodCheck, utcnow
+from store.models import IN_FLIGHT, Checkin, Message, MoodCheck, utcnow
 
 log = logging.getLogger(__name__)
 LEADER_KEY = "medfollow:scheduler:leader"
@@ -66,25 +66,8 @@ def sweep(rt: Runtime, now: datetime | None = None) -> Sweep:
     cutoff = now - timedelta(seconds=rt.settings.sweep_after_seconds)
     stale_before = now - timedelta(seconds=rt.settings.stale_claim_seconds)
     with rt.sessions.begin() as session:
-        patients: set[int | None] = set(
-            session.scalars(
-                select(Message.patient_id).where(
-                    Message.direction == "inbound",
-                    Message.status == "received",
-                    Message.patient_id.is_not(None),
-                    Message.created_at < cutoff,
-                )
-            )
-        )
-        sends = list(
-            session.scalars(
-                select(Message.id).where(
-                    Message.direction == "outbound",
-                    Message.status == "pending",
-                    Message.updated_at < cutoff,
-                )
-            )
-        )
+        patients: set[int | None] = set(session.scalars(unanswered_since(cutoff)))
+        sends = list(session.scalars(unsent_since(cutoff)))
         lost = session.scalars(
             update(Message)
             # A send claimed this long ago with no outcome: the worker died mid-send.
@@ -139,6 +122,28 @@ def sweep(rt: Runtime, now: datetime | None = None) -> Sweep:
         enqueue_send(rt, message_id)
     released = release_held(rt, now)
     return Sweep(len(due), len(sends), int(stale), unconfirmed, released)
+
+
+def unanswered_since(cutoff: datetime) -> Select[tuple[int | None]]:
+    """Patients with an inbound text stored before `cutoff` and not answered yet (served
+    by the partial index of texts in flight, ix_message_in_flight)."""
+    return select(Message.patient_id).where(
+        text(IN_FLIGHT),  # as the index's predicate reads: SQLite then uses the index too
+        Message.status == "received",
+        Message.direction == "inbound",
+        Message.patient_id.is_not(None),
+        Message.created_at < cutoff,
+    )
+
+
+def unsent_since(cutoff: datetime) -> Select[tuple[int]]:
+    """Outbound texts pending since before `cutoff` (ix_message_in_flight)."""
+    return select(Message.id).where(
+        text(IN_FLIGHT),
+        Message.status == "pending",
+        Message.direction == "outbound",
+        Message.updated_at < cutoff,
+    )
 
 
 def past_confirm_by(now: datetime) -> Select[tuple[int]]:

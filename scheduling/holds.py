@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from conversation.jobs import enqueue_flush
 from medfollow.runtime import Runtime
 from scheduling.gate import window_opens
-from store.models import Clinic, Message, Patient, utcnow
+from store.models import IN_FLIGHT, Clinic, Message, Patient, utcnow
 
 
 def release_held(rt: Runtime, now: datetime | None = None) -> int:
@@ -30,7 +30,8 @@ def release_held(rt: Runtime, now: datetime | None = None) -> int:
     with rt.sessions.begin() as session:
         due = session.execute(
             select(Message.id, Message.patient_id, Message.send_after)
-            .where(Message.status == "held", Message.send_after <= at)
+            # Every second: the partial index of texts in flight, never the history.
+            .where(text(IN_FLIGHT), Message.status == "held", Message.send_after <= at)
             .order_by(Message.id)
         ).all()
         for message_id, patient_id, send_after in due:

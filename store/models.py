@@ -144,6 +144,9 @@ class Regimen(Base):
 
 # Outbound texts still waiting for a delivery report (an index predicate: plain SQL).
 AWAITING_DELIVERY = "confirm_by IS NOT NULL"
+# Texts not yet done with: an inbound one not yet answered, an outbound one not yet
+# handed to Twilio, or held for the patient's window (an index predicate: plain SQL).
+IN_FLIGHT = "status IN ('received', 'pending', 'claimed', 'held')"
 
 
 class Message(Base):
@@ -159,6 +162,15 @@ class Message(Base):
             "confirm_by",
             postgresql_where=text(AWAITING_DELIVERY),
             sqlite_where=text(AWAITING_DELIVERY),
+        ),
+        # The sweeper and the workers look every second for texts stuck in one of these
+        # states: the index holds only texts still in flight, never the history.
+        Index(
+            "ix_message_in_flight",
+            "status",
+            "updated_at",
+            postgresql_where=text(IN_FLIGHT),
+            sqlite_where=text(IN_FLIGHT),
         ),
     )
 

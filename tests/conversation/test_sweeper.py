@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import select, text, update
+from sqlalchemy import Select, select, text, update
 
 from care.mood_checks import mark_asked
 from conversation.jobs import queued_key, start_dialogue
-from conversation.sweeper import past_confirm_by, sweep
+from conversation.sweeper import past_confirm_by, sweep, unanswered_since, unsent_since
 from medfollow.runtime import Runtime
 from messaging.outbound import queue_text
 from store.models import Alert, Checkin, Message, MoodCheck, Patient, utcnow
@@ -120,22 +121,36 @@ def test_it_starts_again_a_check_in_whose_start_job_died_before_it_was_asked(
     assert len(rt.queue().jobs) == 1, "not again on the next sweep"
 
 
-def test_its_every_second_look_for_unconfirmed_texts_reads_only_the_partial_index(
-    rt: Runtime,
-) -> None:
-    """Texts past their delivery deadline are found in the index of texts still waiting
-    for a report (confirm_by IS NOT NULL), never by reading the message history."""
-    query = past_confirm_by(utcnow())
+def plan_of(rt: Runtime, query: Select[Any]) -> str:
+    """The database's plan for the query (PostgreSQL told to avoid a sequential scan,
+    as it would on a large table; here the table is empty)."""
     with rt.sessions() as session:
         bind = session.get_bind()
         compiled = query.compile(bind, compile_kwargs={"literal_binds": True})
         if bind.dialect.name == "postgresql":
             session.execute(text("SET LOCAL enable_seqscan = off"))
-            plan = "\n".join(session.scalars(text(f"EXPLAIN {compiled}")))
-        else:
-            rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
-            plan = "\n".join(str(row[-1]) for row in rows)
+            return "\n".join(session.scalars(text(f"EXPLAIN {compiled}")))
+        rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+        return "\n".join(str(row[-1]) for row in rows)
+
+
+def test_its_every_second_look_for_unconfirmed_texts_reads_only_the_partial_index(
+    rt: Runtime,
+) -> None:
+    """Texts past their delivery deadline are found in the index of texts still waiting
+    for a report (confirm_by IS NOT NULL), never by reading the message history."""
+    plan = plan_of(rt, past_confirm_by(utcnow()))
     assert "ix_message_confirm_by" in plan, plan
+
+
+def test_its_every_second_look_for_stuck_texts_reads_only_the_texts_in_flight(
+    rt: Runtime,
+) -> None:
+    """Unanswered inbound texts and unsent outbound ones are found in the partial index
+    of texts in flight: the message history (millions of rows) is never scanned."""
+    for query in (unanswered_since(utcnow()), unsent_since(utcnow())):
+        plan = plan_of(rt, query)
+        assert "ix_message_in_flight" in plan, plan
 
 
 def mood_check(
