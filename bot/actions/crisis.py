@@ -11,6 +11,7 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
 
 from bot.actions import provider
 from bot.actions.names import (
@@ -48,21 +49,33 @@ NEGATIVE_REPLY = (
 )
 
 
-def crisis_alert(pseudonym: str, mid: int | None) -> None:
+def suicidality_alert(pseudonym: str, rule: str, summary: str, mid: int | None) -> None:
+    """An emergency suicidality alert for the patient behind this pseudonym (none when no
+    patient has it)."""
     from store.patients import by_pseudonym
 
     with provider.sessions().begin() as session:
         patient = by_pseudonym(session, pseudonym)
         if patient is not None:
-            raise_followup(
-                session,
-                patient_id=patient.id,
-                tier="emergency",
-                rules=["R1"],
-                kind="suicidality",
-                summary="Crisis language in a message.",
-                message_id=mid,
-            )
+            raise_suicidality(session, patient.id, "emergency", rule, summary, mid)
+
+
+def raise_suicidality(
+    session: Session, patient_id: int, tier: str, rule: str, summary: str, mid: int | None
+) -> None:
+    raise_followup(
+        session,
+        patient_id=patient_id,
+        tier=tier,
+        rules=[rule],
+        kind="suicidality",
+        summary=summary,
+        message_id=mid,
+    )
+
+
+def crisis_alert(pseudonym: str, mid: int | None) -> None:
+    suicidality_alert(pseudonym, "R1", "Crisis language in a message.", mid)
 
 
 class ActionCrisisResponse(Action):  # type: ignore[misc]
@@ -95,33 +108,13 @@ def store_answer(pseudonym: str, score_id: Any, item: int, yes: bool, mid: int |
         sid = int(score_id) if score_id and str(score_id).isdigit() else None
         score = save_item(session, patient.id, sid, "ASQ", item, int(yes))
         if yes and item == 5:
-            raise_followup(
-                session,
-                patient_id=patient.id,
-                tier="emergency",
-                rules=["R4"],
-                kind="suicidality",
-                summary="ASQ: thoughts of suicide right now.",
-                message_id=mid,
-            )
+            summary = "ASQ: thoughts of suicide right now."
+            raise_suicidality(session, patient.id, "emergency", "R4", summary, mid)
         return score.id
 
 
 def not_safe(pseudonym: str, mid: int | None) -> None:
-    from store.patients import by_pseudonym
-
-    with provider.sessions().begin() as session:
-        patient = by_pseudonym(session, pseudonym)
-        if patient is not None:
-            raise_followup(
-                session,
-                patient_id=patient.id,
-                tier="emergency",
-                rules=["R1"],
-                kind="suicidality",
-                summary="Said they are not safe right now.",
-                message_id=mid,
-            )
+    suicidality_alert(pseudonym, "R1", "Said they are not safe right now.", mid)
 
 
 class ValidateAsqForm(ItemForm, FormValidationAction):  # type: ignore[misc]
@@ -181,15 +174,7 @@ def finish_asq(pseudonym: str, score_id: Any, answers: dict[int, bool], mid: int
         if score_id and str(score_id).isdigit():
             finish(session, int(score_id), "ASQ")
         if patient is not None and result == "positive":
-            raise_followup(
-                session,
-                patient_id=patient.id,
-                tier="urgent",
-                rules=["R6"],
-                kind="suicidality",
-                summary="ASQ positive (not acute).",
-                message_id=mid,
-            )
+            raise_suicidality(session, patient.id, "urgent", "R6", "ASQ positive (not acute).", mid)
     return result
 
 
