@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from compliance.replies import ClinicInfo
 from conversation.intake import store_inbound, triage
@@ -55,9 +56,10 @@ def twiml() -> Response:
     return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
-def clinic_info(rt: Runtime) -> ClinicInfo:
-    with rt.sessions() as session:
-        clinic = first_clinic(session)
+def clinic_info(rt: Runtime, session: Session) -> ClinicInfo:
+    """The clinic's name, phone and hours for the texts a message may need, read in the
+    request's own transaction (one connection per request)."""
+    clinic = first_clinic(session)
     if clinic is None:
         s = rt.settings
         return ClinicInfo(s.clinic_name, s.clinic_phone, s.clinic_hours)
@@ -80,7 +82,6 @@ def inbound_sms() -> Response:
     except InvalidPhone:
         abort(400, "From is not a valid phone number")
     to = _texted_number(rt)
-    clinic = clinic_info(rt)
     try:
         with rt.sessions.begin() as session:
             msg = store_inbound(session, sid, phone, body, to, rt.settings.sending_pool)
@@ -88,6 +89,7 @@ def inbound_sms() -> Response:
                 log.info("duplicate inbound delivery ignored")
                 return twiml()
             policy = load_policy(rt.settings.escalation_policy)
+            clinic = clinic_info(rt, session)
             intake = triage(session, msg, clinic, policy, request.form.get("OptOutType", ""))
     except IntegrityError:
         log.info("duplicate inbound delivery ignored (concurrent)")
