@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import shlex
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -28,7 +26,14 @@ from pathlib import Path
 
 from redis import Redis
 
-from bench.harness import clean_up_step, create_database, drop_database, publish, run_main
+from bench.harness import (
+    clean_up_step,
+    create_database,
+    drop_database,
+    publish,
+    run_lines,
+    run_main,
+)
 from store.db import dispose_all
 from store.migrate import upgrade
 
@@ -94,14 +99,13 @@ def measure(way: str, jobs: int, env: dict[str, str], redis_url: str) -> Run:
     return run
 
 
-def render(runs: list[Run], command: str, wall: float) -> str:
+def render(runs: list[Run], wall: float) -> str:
     base = runs[-1].cpu / runs[-1].jobs
     rows = [
         f"| {r.way} | {r.jobs} | {r.wall:.2f} | {1000 * r.cpu / r.jobs:.1f} | "
         f"{(r.cpu / r.jobs) / base:.1f}x |"
         for r in runs
     ]
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     return "\n".join(
         [
             BEGIN,
@@ -112,8 +116,7 @@ def render(runs: list[Run], command: str, wall: float) -> str:
             "the fixed cost of a job around the work itself. CPU counts the worker and every",
             "process it forked.",
             "",
-            f"- Machine: {os.cpu_count()} CPUs; load average at end {load} (1 / 5 / 15 min)",
-            f"- Command: `{command}` (wall time {wall:.0f} s)",
+            *run_lines("bench.worker_jobs", wall),
             "",
             "| way | jobs | wall s | CPU ms per job | CPU vs in-process |",
             "|---|---:|---:|---:|---:|",
@@ -149,9 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "LOG_LEVEL": "WARNING",
         }
         runs = [measure(way, args.jobs, env, args.redis_url) for way in WAYS]
-        given = list(sys.argv[1:] if argv is None else argv)
-        command = shlex.join([".venv/bin/python", "-m", "bench.worker_jobs", *given])
-        publish(render(runs, command, time.monotonic() - started), args.out, (BEGIN, END), log)
+        publish(render(runs, time.monotonic() - started), args.out, (BEGIN, END), log)
         return 0
     finally:
         clean_up_step(log, "dispose engines", dispose_all)
