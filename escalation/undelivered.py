@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from escalation.alerts import Raised, raise_alert
 from escalation.policy import Policy
 from messaging.status import LOST_SEND
+from messaging.transports import OPTED_OUT_CODE
 from store.models import Alert, Message, utcnow
 
 # Replies that are emergency advice whatever raised them.
@@ -29,8 +30,9 @@ PAGED_TIERS = ("emergency", "urgent")
 # The statuses that say whether a text reached the phone, and those that say it did not.
 OUTCOMES = ("delivered", "read", "failed", "undelivered")
 NOT_ARRIVED = frozenset({"failed", "undelivered"})
-# Twilio's "recipient has unsubscribed": an opt-out (handled as one), not a bad number.
-OPTED_OUT = "21610"
+# Twilio's "recipient has unsubscribed" as stored in error_code: an opt-out (handled as
+# one), not a bad number.
+OPTED_OUT = str(OPTED_OUT_CODE)
 CONTACT_RUN = 3  # R28: this many failed texts in a row
 
 
