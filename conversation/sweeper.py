@@ -81,7 +81,7 @@ def sweep(rt: Runtime, now: datetime | None = None) -> Sweep:
         for message_id in lost:
             delivery_failed(rt, session, session.get_one(Message, message_id))
         stale = len(lost)
-        unconfirmed = _unconfirmed(rt, session)
+        unconfirmed = _unconfirmed(rt, session, now)
         # A check-in started this long ago and still not asked: its start job died with
         # its worker before Rasa asked (asking marks it sent), so starting it again
         # cannot text the patient twice.
@@ -156,14 +156,14 @@ def past_confirm_by(now: datetime) -> Select[tuple[int]]:
     )
 
 
-def _unconfirmed(rt: Runtime, session: Session) -> int:
+def _unconfirmed(rt: Runtime, session: Session, now: datetime) -> int:
     """R20 for texts that may matter, that Twilio accepted and that it has not reported
     delivered by their deadline (``confirm_by``, set when Twilio accepted the text).
 
     Each text is taken once: its deadline is cleared by a compare-and-set in this
     transaction, so a second sweep (or a status callback at the same moment) cannot take
     it again. Only texts still waiting for a report are in the partial index it reads."""
-    due = session.scalars(past_confirm_by(utcnow())).all()
+    due = session.scalars(past_confirm_by(now)).all()
     if not due:
         return 0
     taken = session.execute(
