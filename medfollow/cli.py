@@ -655,7 +655,7 @@ def worker(burst: bool) -> None:
     runtime.install(rt)
     # Jobs run in this process, one after another (RQ's SimpleWorker), not in a process
     # forked per job: a forked job rebuilt its database engine, connections and imports
-    # each time, 94 ms of CPU per job against 9 ms here (docs/architecture.md, "Workers").
+    # each time (`bench.worker_jobs`; docs/architecture.md, "Processes").
     # A job that overruns its timeout is stopped by SIGALRM; a worker that dies mid-job
     # leaves work the scheduler's sweep finds and starts again, as before.
     _ = rt.transport
