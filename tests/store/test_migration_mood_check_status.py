@@ -4,15 +4,11 @@ become `answered` when a PHQ score with item 2 was stored within the period, els
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
 from store.migrate import alembic_config
-from tests.conftest import create_pg_database, drop_pg_database
+from tests.store.conftest import insert_clinic_and_patient
 
 BEFORE = "a7e5c0de0007"
 AFTER = "d4c0ffee0801"
@@ -32,36 +28,13 @@ SCORES = [
 ]
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    url = create_pg_database("medfollow_migration")
-    yield url
-    drop_pg_database(url)
-
-
 def test_it_moves_rows_left_queued_to_answered_or_sent(fresh_url: str) -> None:
     cfg = alembic_config(fresh_url)
     command.upgrade(cfg, BEFORE)
     engine = create_engine(fresh_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO clinic (id, name, phone, hours, timezone, created_at) "
-                    "VALUES (1, 'C', '+1', 'h', 'UTC', CURRENT_TIMESTAMP)"
-                )
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO patient (id, clinic_id, pseudonym, phone, display_name, "
-                    "timezone, language, sms_detail_level, opted_out, status, created_at) "
-                    "VALUES (1, 1, 'p', '+15555550142', 'P', 'UTC', 'en', 'generic', false, "
-                    "'active', CURRENT_TIMESTAMP)"
-                )
-            )
+            insert_clinic_and_patient(conn)
             for mood_id, period, status, queued_at, closes in MOODS:
                 conn.execute(
                     text(
