@@ -16,9 +16,8 @@ from conversation.sweeper import sweep
 from medfollow.runtime import Runtime
 from messaging.outbound import deliver, queue_text
 from messaging.transports import SendResult
-from store.enrolment import MedSpec
 from store.models import Alert, Message, Patient, utcnow
-from tests.conftest import make_patient, signed_post
+from tests.conftest import signed_post
 from tests.escalation.test_undelivered import inbound
 
 
@@ -33,16 +32,6 @@ class Accepting:
 def twilio(rt: Runtime) -> Runtime:
     rt._transport = Accepting()
     return rt
-
-
-@pytest.fixture
-def on_lamotrigine(rt: Runtime) -> Patient:
-    """An adult on lamotrigine for a year: a new rash is urgent (R10), not more."""
-    patient = make_patient(rt, meds=[MedSpec("lamotrigine", "25mg", ("08:00",))])
-    with rt.sessions.begin() as session:
-        for entry in session.get_one(Patient, patient.id).regimen:
-            entry.started_at = utcnow() - timedelta(days=365)
-    return patient
 
 
 def replies(rt: Runtime, message_id: int, kind: str) -> list[int]:

@@ -3,8 +3,6 @@ is itself an alert at that tier."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -13,21 +11,10 @@ from escalation.policy import load_policy
 from escalation.undelivered import reply_not_delivered
 from medfollow.runtime import Runtime
 from messaging.outbound import queue_text
-from store.enrolment import MedSpec
-from store.models import Alert, Message, Patient, utcnow
-from tests.conftest import make_patient, new_sid, signed_post, sms_params
+from store.models import Alert, Message, Patient
+from tests.conftest import new_sid, signed_post, sms_params
 
 POLICY = load_policy()
-
-
-@pytest.fixture
-def on_lamotrigine(rt: Runtime) -> Patient:
-    """An adult on lamotrigine for a year: a new rash is urgent (R10), not more."""
-    patient = make_patient(rt, meds=[MedSpec("lamotrigine", "25mg", ("08:00",))])
-    with rt.sessions.begin() as session:
-        for entry in session.get_one(Patient, patient.id).regimen:
-            entry.started_at = utcnow() - timedelta(days=365)
-    return patient
 
 
 def inbound(rt: Runtime, client: FlaskClient, patient: Patient, body: str) -> int:
