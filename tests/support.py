@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from socketserver import BaseServer
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "node_modules/@twilio-alpha/mcp/twilio-oai/spec/json/twilio_api_v2010.json"
+S = TypeVar("S", bound=BaseServer)
+
+
+@contextmanager
+def serving(servers: Sequence[S]) -> Iterator[Sequence[S]]:
+    """Each local HTTP server (a stand-in for a remote one) served in a daemon thread;
+    shut down and closed after."""
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
 
 
 def free_ports(count: int) -> list[int]:

@@ -5,7 +5,6 @@ small local HTTP servers speaking the REST channel (Rasa itself runs in tests/e2
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +14,7 @@ import pytest
 from redis import Redis
 
 from conversation.rasa_client import RasaServers, RasaUnavailable, converse, down_key, trigger
-from tests.support import free_ports
+from tests.support import free_ports, serving
 
 SENDERS = [f"p{n:04x}" for n in range(40)]
 
@@ -63,13 +62,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fakes() -> Iterator[list[FakeRasa]]:
-    servers = [FakeRasa("A"), FakeRasa("B"), FakeRasa("C")]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield servers
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with serving([FakeRasa("A"), FakeRasa("B"), FakeRasa("C")]) as servers:
+        yield list(servers)
 
 
 def turn(servers: RasaServers, sender: str, timeout: float = 5) -> str:

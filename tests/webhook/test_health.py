@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,7 +17,7 @@ from rq import Worker
 from conversation.rasa_client import down_key
 from medfollow.runtime import Runtime
 from medfollow.settings import Settings
-from tests.support import free_ports
+from tests.support import free_ports, serving
 from webhook.app import create_app
 from webhook.health import overall, rasa_state
 
@@ -52,13 +51,8 @@ class HealthHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fakes() -> Iterator[list[FakeHealth]]:
-    servers = [FakeHealth(), FakeHealth()]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield servers
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    with serving([FakeHealth(), FakeHealth()]) as servers:
+        yield list(servers)
 
 
 @pytest.fixture
